@@ -1,0 +1,15 @@
+#pragma once
+// Subcommands of the `finefp8` program. Each registers its flags on the app and returns a
+// function that runs it (returning the process exit code) once the flags are parsed.
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace finefp8::cli {
+
+using Runner = std::function<int()>;
+
+Runner add_roundtrip(CLI::App& app);
+Runner add_cpu_info(CLI::App& app);
+
+}  // namespace finefp8::cli

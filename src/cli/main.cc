@@ -1,0 +1,48 @@
+// `finefp8`: the command-line front end. Parses flags, calls the engine, prints.
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "finefp8/version.h"
+#include "util/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "finefp8 " FINEFP8_VERSION " - fine-grained FP8 (E4M3, 128x128 weight blocks, per-token "
+      "activation groups of 128) quantization and inference for LLM checkpoints.\n"
+      "Run `finefp8 COMMAND --help` for the options of a command."};
+  app.set_version_flag("-V,--version", "finefp8 " FINEFP8_VERSION);
+  app.require_subcommand(0, 1);
+
+  std::map<CLI::App*, finefp8::cli::Runner> runners;
+  auto add = [&](const char* name, const char* help, auto add_fn) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    runners[sub] = add_fn(*sub);
+  };
+  add("roundtrip",
+      "Quantize a generated tensor to block FP8 and back; print error statistics and speed",
+      finefp8::cli::add_roundtrip);
+  add("cpu-info", "Show the CPU features finefp8 detected and the kernel tier it will use",
+      finefp8::cli::add_cpu_info);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  for (auto& [sub, run] : runners) {
+    if (sub->parsed()) {
+      try {
+        return run();
+      } catch (const finefp8::Error& e) {
+        std::fprintf(stderr, "finefp8 %s: error: %s\n", sub->get_name().c_str(), e.what());
+        return 1;
+      }
+    }
+  }
+  std::fputs(app.help().c_str(), stdout);
+  return 0;
+}

@@ -1,0 +1,111 @@
+#include "fp8/block_quant.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+
+#include "fp8/formats.h"
+#include "util/error.h"
+
+namespace finefp8 {
+
+ScaleGrid scale_grid(size_t rows, size_t cols, BlockShape block) {
+  FINEFP8_ASSERT(block.rows > 0 && block.cols > 0);
+  return {(rows + size_t(block.rows) - 1) / size_t(block.rows),
+          (cols + size_t(block.cols) - 1) / size_t(block.cols)};
+}
+
+float WeightView::at(size_t r, size_t c) const {
+  const size_t i = r * cols + c;
+  switch (dtype) {
+    case DType::kF32: return static_cast<const float*>(data)[i];
+    case DType::kBF16: return bf16_to_f32(static_cast<const bf16*>(data)[i]);
+    case DType::kF16: return fp16_to_f32(static_cast<const fp16*>(data)[i]);
+  }
+  FINEFP8_ASSERT(false);
+}
+
+namespace {
+
+struct BlockScale {
+  float multiplier;  // applied to w before the cast
+  bool divide;       // true: q = w / multiplier (compressed-tensors); false: q = w * multiplier
+  float scale_inv;   // stored dequantization multiplier
+};
+
+BlockScale block_scale(float amax, ScaleRecipe recipe) {
+  if (recipe == ScaleRecipe::kTransformers) {
+    const float safe = amax > 0.0f ? amax : 1.0f;
+    float scale = kE4M3Max / safe;
+    if (std::isinf(scale)) scale = FLT_MAX;  // finefp8: saturate instead of 0 * inf = NaN
+    return {scale, false, 1.0f / scale};
+  }
+  float scale = amax > 0.0f ? amax / kE4M3Max : 1.0f;
+  if (scale == 0.0f) scale = FLT_MIN;  // amax/448 underflowed: keep the division finite-safe
+  return {scale, true, scale};
+}
+
+}  // namespace
+
+void quantize_weight_blocks(const WeightView& w, BlockShape block, ScaleRecipe recipe,
+                            std::span<uint8_t> codes, std::span<float> scale_inv,
+                            std::string_view tensor_name) {
+  const ScaleGrid grid = scale_grid(w.rows, w.cols, block);
+  FINEFP8_ASSERT(codes.size() == w.rows * w.cols);
+  FINEFP8_ASSERT(scale_inv.size() == grid.size());
+  for (size_t br = 0; br < grid.rows; ++br) {
+    const size_t r0 = br * block.rows, r1 = std::min(w.rows, r0 + block.rows);
+    for (size_t bc = 0; bc < grid.cols; ++bc) {
+      const size_t c0 = bc * block.cols, c1 = std::min(w.cols, c0 + block.cols);
+      float amax = 0.0f;
+      for (size_t r = r0; r < r1; ++r) {
+        for (size_t c = c0; c < c1; ++c) {
+          const float v = w.at(r, c);
+          if (!std::isfinite(v)) {
+            fail("cannot quantize tensor '{}': element [{}, {}] is {}; the checkpoint holds "
+                 "non-finite weights", tensor_name, r, c, v);
+          }
+          amax = std::max(amax, std::fabs(v));
+        }
+      }
+      const BlockScale s = block_scale(amax, recipe);
+      for (size_t r = r0; r < r1; ++r) {
+        for (size_t c = c0; c < c1; ++c) {
+          const float v = w.at(r, c);
+          const float scaled = s.divide ? v / s.multiplier : v * s.multiplier;
+          codes[r * w.cols + c] = e4m3_from_f32(scaled);  // clamps to +-448 first
+        }
+      }
+      scale_inv[br * grid.cols + bc] = s.scale_inv;
+    }
+  }
+}
+
+namespace {
+template <typename Out, typename Store>
+void dequantize_impl(std::span<const uint8_t> codes, std::span<const float> scale_inv,
+                     size_t rows, size_t cols, BlockShape block, std::span<Out> out,
+                     Store store) {
+  const ScaleGrid grid = scale_grid(rows, cols, block);
+  FINEFP8_ASSERT(codes.size() == rows * cols && out.size() == rows * cols);
+  FINEFP8_ASSERT(scale_inv.size() == grid.size());
+  for (size_t r = 0; r < rows; ++r) {
+    const float* srow = scale_inv.data() + (r / block.rows) * grid.cols;
+    for (size_t c = 0; c < cols; ++c) {
+      out[r * cols + c] = store(e4m3_to_f32(codes[r * cols + c]) * srow[c / block.cols]);
+    }
+  }
+}
+}  // namespace
+
+void dequantize_weight_blocks(std::span<const uint8_t> codes, std::span<const float> scale_inv,
+                              size_t rows, size_t cols, BlockShape block, std::span<float> out) {
+  dequantize_impl(codes, scale_inv, rows, cols, block, out, [](float v) { return v; });
+}
+
+void dequantize_weight_blocks(std::span<const uint8_t> codes, std::span<const float> scale_inv,
+                              size_t rows, size_t cols, BlockShape block, std::span<bf16> out) {
+  dequantize_impl(codes, scale_inv, rows, cols, block, out, bf16_from_f32);
+}
+
+}  // namespace finefp8
