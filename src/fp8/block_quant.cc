@@ -35,8 +35,11 @@ struct BlockScale {
 
 BlockScale block_scale(float amax, ScaleRecipe recipe) {
   if (recipe == ScaleRecipe::kTransformers) {
-    const float safe = amax > 0.0f ? amax : 1.0f;
-    float scale = kE4M3Max / safe;
+    // transformers writes `448.0 / amax`; PyTorch evaluates python-scalar / tensor as
+    // `amax.reciprocal() * 448` (Tensor.__rtruediv__), two fp32 roundings, and so must we to
+    // produce identical bytes. An all-zero block gets scale 1 (codes 0, scale_inv 1).
+    const float reciprocal = 1.0f / amax;
+    float scale = amax > 0.0f ? reciprocal * kE4M3Max : 1.0f;
     if (std::isinf(scale)) scale = FLT_MAX;  // finefp8: saturate instead of 0 * inf = NaN
     return {scale, false, 1.0f / scale};
   }

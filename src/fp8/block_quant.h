@@ -18,8 +18,8 @@ struct BlockShape {
 // How a block's scale is computed from its amax. Both store the dequantization multiplier
 // `scale_inv` (W ~= code * scale_inv).
 enum class ScaleRecipe {
-  // transformers FineGrainedFP8 (newest), all in fp32: safe = amax > 0 ? amax : 1;
-  // scale = 448 / safe; q = e4m3(clamp(w * scale)); scale_inv = 1 / scale.
+  // transformers FineGrainedFP8 (newest), all in fp32: scale = amax > 0 ? 448 / amax : 1
+  // where PyTorch computes 448 / amax as (1 / amax) * 448 (two roundings); q = e4m3(clamp(w * scale)); scale_inv = 1 / scale.
   // finefp8: if 448 / amax overflows (amax < ~1.3e-36) the scale saturates to FLT_MAX.
   kTransformers,
   // compressed-tensors FP8_BLOCK: scale = amax / 448 (zero block -> 1); q = e4m3(clamp(w /

@@ -88,7 +88,7 @@ float ue8m0_to_f32(uint8_t code) {
 
 uint8_t ue8m0_from_f32(float x) {
   const uint32_t u = std::bit_cast<uint32_t>(x);
-  if (u >= 0x7F800000u) return 0xFF;  // negative (sign bit set), inf or NaN
+  if (u >= 0x7F800000u || u == 0) return 0xFF;  // negative (sign bit set), zero, inf or NaN
   const uint32_t exp = u >> 23;
   const uint32_t mant = u & 0x7FFFFFu;
   if (exp == 0) return mant >= 0x600000u ? 1 : 0;  // subnormal: nearest of 2^-127, 2^-126

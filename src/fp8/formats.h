@@ -40,12 +40,13 @@ uint8_t e5m2_from_f32_sat(float x);
 // ---- UE8M0 ----
 // 2^(b-127) for b < 255; NaN for 0xFF. Exact (b = 0 gives the fp32 subnormal 2^-127).
 float ue8m0_to_f32(uint8_t code);
-// ml_dtypes `float8_e8m0fnu` cast: nearest power of two, halfway rounds up; values below
-// 2^-127 (zero included) give 0x00; negative values, inf, NaN and anything rounding
-// past 2^127 give 0xFF.
+// ml_dtypes `float8_e8m0fnu` cast: nearest power of two, halfway rounds up; positive values
+// below 2^-127 give 0x00; zero, negative values, inf, NaN and anything rounding past 2^127
+// give 0xFF (NaN).
 uint8_t ue8m0_from_f32(float x);
 // DeepSeek's scale rounding (`scale_fmt: "ue8m0"`): the smallest power of two >= x, i.e.
-// 2^ceil(log2 x), for positive finite x in [2^-127, 2^127]; otherwise as ue8m0_from_f32.
+// 2^ceil(log2 x), for finite x in [0, 2^127] (zero gives 0x00, the smallest scale);
+// otherwise 0xFF.
 uint8_t ue8m0_from_f32_ceil(float x);
 
 }  // namespace finefp8
