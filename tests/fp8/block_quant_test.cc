@@ -176,3 +176,12 @@ TEST(BlockQuant, Bf16AndFp16InputsQuantizeLikeTheirFp32Values) {
 
 }  // namespace
 }  // namespace finefp8
+
+namespace finefp8::testing {
+namespace {
+TEST(GoldenInputs, SplitMixMatchesThePythonTwin) {
+  // Pinned in tests/python/test_fixtures_live.py as well.
+  EXPECT_EQ(splitmix64(0), 0xE220A8397B1DCDAFull);
+}
+}  // namespace
+}  // namespace finefp8::testing
