@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
   add("roundtrip",
       "Quantize a generated tensor to block FP8 and back; print error statistics and speed",
       finefp8::cli::add_roundtrip);
+  add("inspect",
+      "Show the tensors, dtypes, architecture and FP8 quantization of a checkpoint (headers "
+      "only)",
+      finefp8::cli::add_inspect);
   add("cpu-info", "Show the CPU features finefp8 detected and the kernel tier it will use",
       finefp8::cli::add_cpu_info);
 
