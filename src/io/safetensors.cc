@@ -105,10 +105,10 @@ TensorInfo parse_tensor_entry(const std::string& name, const json& v, std::strin
     elements *= dim;
     t.shape.push_back(dim);
   }
-  const uint64_t size = dtype_size(t.dtype);
-  if (elements > UINT64_MAX / size) {
-    fail("{}: tensor '{}': shape {} x {} bytes overflows the byte size", source, name,
-         shape.dump(), size);
+  const std::optional<uint64_t> bytes = tensor_bytes(t.dtype, elements);
+  if (!bytes) {
+    fail("{}: tensor '{}': shape {} of {} overflows the byte size or is not a whole number of "
+         "bytes", source, name, shape.dump(), dtype_name(t.dtype));
   }
   const json& off = v.at("data_offsets");
   if (!off.is_array() || off.size() != 2) {
@@ -119,10 +119,9 @@ TensorInfo parse_tensor_entry(const std::string& name, const json& v, std::strin
   if (t.end < t.begin) {
     fail("{}: tensor '{}': data_offsets [{}, {}] end before begin", source, name, t.begin, t.end);
   }
-  if (t.end - t.begin != elements * size) {
+  if (t.end - t.begin != *bytes) {
     fail("{}: tensor '{}': data_offsets [{}, {}] hold {} bytes but {} {} needs {} bytes", source,
-         name, t.begin, t.end, t.end - t.begin, dtype_name(t.dtype), shape.dump(),
-         elements * size);
+         name, t.begin, t.end, t.end - t.begin, dtype_name(t.dtype), shape.dump(), *bytes);
   }
   return t;
 }

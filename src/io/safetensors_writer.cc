@@ -17,12 +17,14 @@ namespace finefp8 {
 namespace fs = std::filesystem;
 
 uint64_t TensorDecl::bytes() const {
-  uint64_t n = dtype_size(dtype);
+  uint64_t elements = 1;
   for (uint64_t d : shape) {
-    if (d != 0 && n > UINT64_MAX / d) fail("tensor '{}': shape overflows the byte size", name);
-    n *= d;
+    if (d != 0 && elements > UINT64_MAX / d) fail("tensor '{}': shape overflows the element count", name);
+    elements *= d;
   }
-  return n;
+  const auto b = tensor_bytes(dtype, elements);
+  if (!b) fail("tensor '{}': shape overflows the byte size or is not a whole number of bytes", name);
+  return *b;
 }
 
 namespace {
@@ -44,7 +46,7 @@ SafetensorsWriter::SafetensorsWriter(fs::path path, std::vector<TensorDecl> tens
                                      std::map<std::string, std::string> metadata)
     : path_(std::move(path)), tensors_(std::move(tensors)) {
   std::stable_sort(tensors_.begin(), tensors_.end(), [](const TensorDecl& a, const TensorDecl& b) {
-    const size_t sa = dtype_size(a.dtype), sb = dtype_size(b.dtype);
+    const size_t sa = dtype_bits(a.dtype), sb = dtype_bits(b.dtype);
     return sa != sb ? sa > sb : a.name < b.name;
   });
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
