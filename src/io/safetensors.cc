@@ -144,7 +144,9 @@ SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> prefix, uint
     fail("{}: header length {} runs past the end of the file ({} bytes): truncated or not a "
          "safetensors file", source, n, file_size);
   }
-  FINEFP8_ASSERT(prefix.size() >= 8 + n);
+  if (prefix.size() < 8 + n) {
+    fail("{}: only {} of the {} header bytes could be read", source, prefix.size() - 8, n);
+  }
   const auto header = prefix.subspan(8, n);
   if (const size_t bad = find_invalid_utf8(header); bad != std::string_view::npos) {
     fail("{}: header is not valid UTF-8 (byte {} of the header)", source, bad);
