@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Writes a large sharded FP8 checkpoint with the reference `safetensors` package, for timing
+`finefp8 inspect` (and later quantize/load) on realistic sizes without downloading a model.
+Llama-3.1-8B shapes by default (FP8 E4M3 linears + fp32 128x128 scales, bf16 embeddings and
+norms); the values are zeros: sizes and headers are what is measured.
+
+  .venv/bin/python bench/make_sharded_checkpoint.py OUT_DIR [--layers 16] [--shard-gb 2]
+"""
+import argparse
+import json
+import math
+import os
+
+import numpy as np
+import safetensors
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out")
+    ap.add_argument("--layers", type=int, default=16)
+    ap.add_argument("--hidden", type=int, default=4096)
+    ap.add_argument("--intermediate", type=int, default=14336)
+    ap.add_argument("--heads", type=int, default=32)
+    ap.add_argument("--kv-heads", type=int, default=8)
+    ap.add_argument("--vocab", type=int, default=128256)
+    ap.add_argument("--shard-gb", type=float, default=2.0)
+    a = ap.parse_args()
+    hd = a.hidden // a.heads
+    tensors = [("model.embed_tokens.weight", "bfloat16", [a.vocab, a.hidden], 2)]
+    for i in range(a.layers):
+        p = f"model.layers.{i}."
+        for name, (o, k) in {"self_attn.q_proj": (a.hidden, a.hidden), "self_attn.k_proj": (a.kv_heads * hd, a.hidden),
+                             "self_attn.v_proj": (a.kv_heads * hd, a.hidden), "self_attn.o_proj": (a.hidden, a.hidden),
+                             "mlp.gate_proj": (a.intermediate, a.hidden), "mlp.up_proj": (a.intermediate, a.hidden),
+                             "mlp.down_proj": (a.hidden, a.intermediate)}.items():
+            tensors.append((p + name + ".weight", "float8_e4m3fn", [o, k], 1))
+            tensors.append((p + name + ".weight_scale_inv", "float32", [math.ceil(o / 128), math.ceil(k / 128)], 4))
+        tensors.append((p + "input_layernorm.weight", "bfloat16", [a.hidden], 2))
+        tensors.append((p + "post_attention_layernorm.weight", "bfloat16", [a.hidden], 2))
+    tensors.append(("model.norm.weight", "bfloat16", [a.hidden], 2))
+    tensors.append(("lm_head.weight", "bfloat16", [a.vocab, a.hidden], 2))
+
+    biggest = max(math.prod(s) * b for _, _, s, b in tensors)
+    zeros = np.zeros(biggest, dtype=np.uint8)
+    limit = int(a.shard_gb * 1e9)
+    shards, cur, size = [], [], 0
+    for t in tensors:
+        nbytes = math.prod(t[2]) * t[3]
+        if cur and size + nbytes > limit:
+            shards.append(cur)
+            cur, size = [], 0
+        cur.append(t)
+        size += nbytes
+    shards.append(cur)
+    os.makedirs(a.out, exist_ok=True)
+    weight_map, total = {}, 0
+    for i, shard in enumerate(shards):
+        fname = f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors"
+        specs = {}
+        for name, dt, shape, b in shard:
+            n = math.prod(shape) * b
+            specs[name] = safetensors.TensorSpec(dtype=dt, shape=shape, data_ptr=zeros.ctypes.data, data_len=n)
+            weight_map[name] = fname
+            total += n
+        safetensors.serialize_file(specs, os.path.join(a.out, fname), metadata={"format": "pt"})
+    with open(os.path.join(a.out, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}, f, indent=2)
+    config = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": a.hidden,
+              "intermediate_size": a.intermediate, "num_hidden_layers": a.layers, "num_attention_heads": a.heads,
+              "num_key_value_heads": a.kv_heads, "vocab_size": a.vocab, "rms_norm_eps": 1e-5,
+              "rope_theta": 500000.0, "max_position_embeddings": 131072, "torch_dtype": "bfloat16",
+              "tie_word_embeddings": False,
+              "quantization_config": {"quant_method": "fp8", "activation_scheme": "dynamic",
+                                      "weight_block_size": [128, 128], "modules_to_not_convert": None}}
+    with open(os.path.join(a.out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    print(f"wrote {len(tensors)} tensors, {total / 1e9:.2f} GB in {len(shards)} shards to {a.out}")
+
+
+if __name__ == "__main__":
+    main()
