@@ -2,7 +2,7 @@
 """Writes a large sharded FP8 checkpoint with the reference `safetensors` package, for timing
 `finefp8 inspect` (and later quantize/load) on realistic sizes without downloading a model.
 Llama-3.1-8B shapes by default (FP8 E4M3 linears + fp32 128x128 scales, bf16 embeddings and
-norms); the values are zeros: sizes and headers are what is measured.
+norms); the weights are zeros and the scales 1: sizes and headers are what is measured.
 
   .venv/bin/python bench/make_sharded_checkpoint.py OUT_DIR [--layers 16] [--shard-gb 2]
 """
@@ -43,6 +43,7 @@ def main():
 
     biggest = max(math.prod(s) * b for _, _, s, b in tensors)
     zeros = np.zeros(biggest, dtype=np.uint8)
+    ones = np.ones(biggest // 4 // 64, dtype=np.float32)  # scales: 1.0 (a valid scale)
     limit = int(a.shard_gb * 1e9)
     shards, cur, size = [], [], 0
     for t in tensors:
@@ -60,7 +61,8 @@ def main():
         specs = {}
         for name, dt, shape, b in shard:
             n = math.prod(shape) * b
-            specs[name] = safetensors.TensorSpec(dtype=dt, shape=shape, data_ptr=zeros.ctypes.data, data_len=n)
+            buf = ones if name.endswith("_scale_inv") else zeros
+            specs[name] = safetensors.TensorSpec(dtype=dt, shape=shape, data_ptr=buf.ctypes.data, data_len=n)
             weight_map[name] = fname
             total += n
         safetensors.serialize_file(specs, os.path.join(a.out, fname), metadata={"format": "pt"})

@@ -33,15 +33,33 @@ std::string human_bytes(uint64_t b) {
 
 std::string shape_str(const std::vector<uint64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
-nlohmann::json config_summary(const nlohmann::json& c) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const char* key : {"architectures", "model_type", "hidden_size", "num_hidden_layers",
-                          "num_attention_heads", "num_key_value_heads", "head_dim",
-                          "intermediate_size", "vocab_size", "torch_dtype", "dtype",
-                          "tie_word_embeddings", "n_routed_experts", "kv_lora_rank"}) {
-    if (c.contains(key) && !c.at(key).is_null()) out[key] = c.at(key);
+nlohmann::ordered_json config_summary(const ModelConfig& c) {
+  nlohmann::ordered_json out = {
+      {"architecture", c.architecture}, {"hidden_size", c.hidden_size},
+      {"num_hidden_layers", c.num_hidden_layers}, {"num_attention_heads", c.num_attention_heads},
+      {"num_key_value_heads", c.num_key_value_heads}, {"head_dim", c.head_dim},
+      {"intermediate_size", c.intermediate_size}, {"vocab_size", c.vocab_size},
+      {"max_position_embeddings", c.max_position_embeddings}, {"rope_theta", c.rope_theta},
+      {"rope_scaling", c.rope_scaling.type}, {"tie_word_embeddings", c.tie_word_embeddings},
+      {"dtype", c.torch_dtype}};
+  if (c.n_routed_experts > 0) {
+    out["experts"] = {{"routed", c.n_routed_experts}, {"shared", c.n_shared_experts},
+                      {"per_token", c.num_experts_per_tok}};
   }
+  if (c.kv_lora_rank > 0) out["mla"] = {{"kv_lora_rank", c.kv_lora_rank}, {"q_lora_rank", c.q_lora_rank ? nlohmann::json(*c.q_lora_rank) : nlohmann::json()}};
   return out;
+}
+
+std::string describe_quant(const Fp8QuantConfig& q) {
+  const std::string block = q.weight_block_size ? fmt::format("{}x{} blocks", q.weight_block_size->rows,
+                                                              q.weight_block_size->cols)
+                                                : std::string("per-tensor scales");
+  return fmt::format("{} ({}), activations {}, scale_fmt {}, scales named *.weight{}, "
+                     "modules_to_not_convert {}",
+                     q.quant_method, block, q.activation_scheme, q.scale_fmt,
+                     q.scale_naming == ScaleNaming::kWeightScale ? "_scale" : "_scale_inv",
+                     q.modules_to_not_convert ? nlohmann::json(*q.modules_to_not_convert).dump()
+                                              : std::string("null (lm_head)"));
 }
 
 int run_inspect(const InspectOptions& o) {
@@ -49,9 +67,6 @@ int run_inspect(const InspectOptions& o) {
   const CheckpointSummary s = summarize_checkpoint(ckpt);
   std::vector<std::string> shard_names;
   for (const auto& f : ckpt.shards()) shard_names.push_back(std::filesystem::path(f.path()).filename().string());
-  const nlohmann::json quant_cfg =
-      s.config && s.config->contains("quantization_config") ? s.config->at("quantization_config")
-                                                             : nlohmann::json();
 
   if (o.json) {
     nlohmann::ordered_json j;
@@ -76,8 +91,10 @@ int run_inspect(const InspectOptions& o) {
     j["total_bytes"] = s.total_bytes;
     j["total_elements"] = s.total_elements;
     if (s.config) j["config"] = config_summary(*s.config);
+    if (!s.config_error.empty()) j["config_error"] = s.config_error;
     nlohmann::json q;
-    q["quantization_config"] = quant_cfg;
+    q["quantization_config"] = s.quant ? to_transformers_json(*s.quant) : nlohmann::json();
+    q["fp8_check"] = s.fp8_error.empty() ? "ok" : s.fp8_error;
     q["fp8_linears"] = s.fp8_linears.size();
     std::map<std::string, size_t> scale_dtypes;
     for (const auto& l : s.fp8_linears) ++scale_dtypes[std::string(dtype_name(l.scale_dtype))];
@@ -86,7 +103,7 @@ int run_inspect(const InspectOptions& o) {
     q["unquantized_2d_weights"] = s.unquantized_2d_weights;
     j["quantization"] = q;
     fmt::print("{}\n", j.dump(2));
-    return 0;
+    return s.fp8_error.empty() ? 0 : 1;
   }
 
   fmt::print("{}: {} tensor(s) in {} shard(s), {} of tensor data, {:.3f} B parameters\n", o.path,
@@ -109,7 +126,7 @@ int run_inspect(const InspectOptions& o) {
   if (s.config) {
     fmt::print("\narchitecture: {}\n", config_summary(*s.config).dump());
   } else {
-    fmt::print("\narchitecture: no config.json next to the weights\n");
+    fmt::print("\narchitecture: unknown: {}\n", s.config_error);
   }
   fmt::print("\nquantization: ");
   if (s.fp8_linears.empty() && s.fp8_without_scale.empty()) {
@@ -118,14 +135,18 @@ int run_inspect(const InspectOptions& o) {
     std::map<std::string, size_t> scale_dtypes;
     for (const auto& l : s.fp8_linears) ++scale_dtypes[std::string(dtype_name(l.scale_dtype))];
     fmt::print("{} FP8 linear weight(s), scales {}\n", s.fp8_linears.size(), scale_dtypes);
-    if (!quant_cfg.is_null()) fmt::print("  quantization_config: {}\n", quant_cfg.dump());
-    if (!s.fp8_without_scale.empty()) {
-      fmt::print("  WARNING: {} FP8 weight(s) without a scale tensor: {}\n",
-                 s.fp8_without_scale.size(), fmt::join(s.fp8_without_scale, ", "));
-    }
+    if (s.quant) fmt::print("  config: {}\n", describe_quant(*s.quant));
   }
   fmt::print("  left unquantized (2-D float weights): {}\n",
              s.unquantized_2d_weights.empty() ? "none" : fmt::format("{}", fmt::join(s.unquantized_2d_weights, ", ")));
+  if (!s.fp8_linears.empty() || !s.fp8_without_scale.empty()) {
+    if (s.fp8_error.empty()) {
+      fmt::print("  FP8 check: ok (every FP8 weight has a finite positive scale on the ceil grid)\n");
+    } else {
+      fmt::print(stderr, "finefp8 inspect: error: FP8 check failed: {}\n", s.fp8_error);
+      return 1;
+    }
+  }
   return 0;
 }
 

@@ -1,6 +1,9 @@
 #include "io/checkpoint_summary.h"
 
-#include <fstream>
+#include <filesystem>
+
+#include "io/fp8_checkpoint.h"
+#include "util/error.h"
 
 namespace finefp8 {
 namespace {
@@ -35,10 +38,26 @@ CheckpointSummary summarize_checkpoint(const Checkpoint& ckpt) {
       s.unquantized_2d_weights.push_back(t.name);
     }
   }
-  std::ifstream in(ckpt.dir() / "config.json");
-  if (in) {
-    auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_discarded()) s.config = std::move(j);
+  const auto config_path = ckpt.dir() / "config.json";
+  if (!std::filesystem::exists(config_path)) {
+    s.config_error = "no config.json next to the weights";
+  } else {
+    try {
+      s.config = load_model_config(config_path);
+      if (s.config->quantization_config) {
+        s.quant = parse_quant_config(*s.config->quantization_config, config_path.string());
+      }
+    } catch (const Error& e) {
+      s.config_error = e.what();
+    }
+  }
+  if (!s.fp8_linears.empty() || !s.fp8_without_scale.empty()) {
+    try {
+      if (!s.quant) fail("the checkpoint holds FP8 weights but config.json has no FP8 quantization_config");
+      validate_fp8_checkpoint(ckpt, *s.quant);
+    } catch (const Error& e) {
+      s.fp8_error = e.what();
+    }
   }
   return s;
 }

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "io/checkpoint.h"
+#include "io/model_config.h"
+#include "io/quant_config.h"
 
 namespace finefp8 {
 
@@ -32,9 +34,17 @@ struct CheckpointSummary {
   std::vector<Fp8Linear> fp8_linears;
   std::vector<std::string> fp8_without_scale;       // FP8 weights that have no scale tensor
   std::vector<std::string> unquantized_2d_weights;  // float 2-D "*.weight" left as they are
-  std::optional<nlohmann::json> config;             // config.json, if present and valid JSON
+  // config.json next to the weights, parsed; `config_error` says why it could not be.
+  std::optional<ModelConfig> config;
+  std::string config_error;
+  // Its quantization_config, parsed, and the FP8 validation (validate_fp8_checkpoint)
+  // result: `fp8_error` is empty when every FP8 weight, scale and grid checks out.
+  std::optional<Fp8QuantConfig> quant;
+  std::string fp8_error;
 };
 
+// Never throws for problems in config.json or the FP8 tensors: they land in config_error /
+// fp8_error so `inspect` can still show everything else.
 CheckpointSummary summarize_checkpoint(const Checkpoint& ckpt);
 
 }  // namespace finefp8
