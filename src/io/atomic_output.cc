@@ -78,8 +78,11 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
     }
     done += size_t(w);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int err = errno;
+  const bool synced = ::fsync(fd) == 0;
+  const int sync_err = errno;
+  const bool closed = ::close(fd) == 0;
+  if (!synced || !closed) {
+    const int err = synced ? errno : sync_err;
     ::unlink(tmp.c_str());
     fail("cannot write {}: {}", path.string(), std::strerror(err));
   }

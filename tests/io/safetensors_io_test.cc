@@ -2,7 +2,11 @@
 // the index, index validation (path traversal, symlinks, missing/unlisted tensors), atomic
 // output.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -133,6 +137,35 @@ TEST(SafetensorsIo, UnfinishedWriterLeavesNoFile) {
     EXPECT_THROW(w.write("nope", {}), Error);
     EXPECT_THROW(w.write(s.decls[0].name, std::vector<uint8_t>(3)), Error);
   }
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+// A write that fails midway (here: the file-size limit, as a full disk would) reports the
+// OS error and leaves nothing under the final name, nor any temporary file.
+TEST(SafetensorsIo, FailedWriteLeavesNoFileAndSaysWhy) {
+  TempDir dir;
+  const std::vector<TensorDecl> decls = {{"big", DType::kU8, {1 << 16}}};
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{4096, 4096};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    int code = 3;
+    try {
+      ShardedCheckpointWriter w(dir.path(), decls, 1 << 30);
+      w.write("big", std::vector<uint8_t>(1 << 16, 7));
+      w.finish();
+      code = 1;  // no error: wrong
+    } catch (const Error& e) {
+      code = std::string(e.what()).find("cannot write") != std::string::npos ? 0 : 2;
+    }
+    std::_Exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: message lacks 'cannot write'";
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }
 
