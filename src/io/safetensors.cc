@@ -126,6 +126,19 @@ TensorInfo parse_tensor_entry(const std::string& name, const json& v, std::strin
   return t;
 }
 
+// Opens `path` read-only; Error unless it is a regular file. Returns the fd, sets *size.
+int open_regular_file(const std::string& path, uint64_t* size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail("{}: not a regular file", path);
+  }
+  *size = uint64_t(st.st_size);
+  return fd;
+}
+
 }  // namespace
 
 SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> prefix, uint64_t file_size,
@@ -198,14 +211,7 @@ SafetensorsHeader parse_safetensors_header(std::span<const uint8_t> prefix, uint
 SafetensorsFile SafetensorsFile::open(const std::string& path) {
   SafetensorsFile f;
   f.path_ = path;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail("{}: not a regular file", path);
-  }
-  f.size_ = uint64_t(st.st_size);
+  const int fd = open_regular_file(path, &f.size_);
   if (f.size_ > 0) {
     void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
@@ -259,14 +265,8 @@ SafetensorsHeader parse_safetensors(std::span<const uint8_t> file, std::string_v
 }
 
 SafetensorsHeader read_safetensors_header(const std::string& path, uint64_t* file_size) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail("{}: not a regular file", path);
-  }
-  const uint64_t size = uint64_t(st.st_size);
+  uint64_t size = 0;
+  const int fd = open_regular_file(path, &size);
   if (file_size != nullptr) *file_size = size;
   std::vector<uint8_t> buf(std::min<uint64_t>(size, 8));
   uint64_t n = 0;
