@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Writes a large sharded FP8 checkpoint with the reference `safetensors` package, for timing
 `finefp8 inspect` (and later quantize/load) on realistic sizes without downloading a model.
-Llama-3.1-8B shapes by default (FP8 E4M3 linears + fp32 128x128 scales, bf16 embeddings and
-norms); the weights are zeros and the scales 1: sizes and headers are what is measured.
+Llama-3.1-8B shapes by default. --dtype fp8: FP8 E4M3 linears (zeros) + fp32 128x128 scales
+(1.0), bf16 embeddings and norms, with a quantization_config. --dtype bf16: everything bf16
+with weight-like random values (normal-ish, |w| ~ 2^-7..2^-4), for timing `quantize`.
 
-  .venv/bin/python bench/make_sharded_checkpoint.py OUT_DIR [--layers 16] [--shard-gb 2]
+  .venv/bin/python bench/make_sharded_checkpoint.py OUT_DIR [--layers 16] [--shard-gb 2] [--dtype bf16]
 """
 import argparse
 import json
@@ -25,6 +26,7 @@ def main():
     ap.add_argument("--kv-heads", type=int, default=8)
     ap.add_argument("--vocab", type=int, default=128256)
     ap.add_argument("--shard-gb", type=float, default=2.0)
+    ap.add_argument("--dtype", choices=["fp8", "bf16"], default="fp8")
     a = ap.parse_args()
     hd = a.hidden // a.heads
     tensors = [("model.embed_tokens.weight", "bfloat16", [a.vocab, a.hidden], 2)]
@@ -34,8 +36,11 @@ def main():
                              "self_attn.v_proj": (a.kv_heads * hd, a.hidden), "self_attn.o_proj": (a.hidden, a.hidden),
                              "mlp.gate_proj": (a.intermediate, a.hidden), "mlp.up_proj": (a.intermediate, a.hidden),
                              "mlp.down_proj": (a.hidden, a.intermediate)}.items():
-            tensors.append((p + name + ".weight", "float8_e4m3fn", [o, k], 1))
-            tensors.append((p + name + ".weight_scale_inv", "float32", [math.ceil(o / 128), math.ceil(k / 128)], 4))
+            if a.dtype == "fp8":
+                tensors.append((p + name + ".weight", "float8_e4m3fn", [o, k], 1))
+                tensors.append((p + name + ".weight_scale_inv", "float32", [math.ceil(o / 128), math.ceil(k / 128)], 4))
+            else:
+                tensors.append((p + name + ".weight", "bfloat16", [o, k], 2))
         tensors.append((p + "input_layernorm.weight", "bfloat16", [a.hidden], 2))
         tensors.append((p + "post_attention_layernorm.weight", "bfloat16", [a.hidden], 2))
     tensors.append(("model.norm.weight", "bfloat16", [a.hidden], 2))
@@ -43,6 +48,10 @@ def main():
 
     biggest = max(math.prod(s) * b for _, _, s, b in tensors)
     zeros = np.zeros(biggest, dtype=np.uint8)
+    if a.dtype == "bf16":  # random bf16 bits: sign, exponent 120..123 (2^-7..2^-4), mantissa
+        rng = np.random.default_rng(0)
+        r = rng.integers(0, 1 << 16, size=biggest // 2, dtype=np.uint16)
+        zeros = ((r & 0x807F) | (((r >> 7) & 3) + 120).astype(np.uint16) << 7).view(np.uint8)
     ones = np.ones(biggest // 4 // 64, dtype=np.float32)  # scales: 1.0 (a valid scale)
     limit = int(a.shard_gb * 1e9)
     shards, cur, size = [], [], 0
@@ -73,8 +82,10 @@ def main():
               "num_key_value_heads": a.kv_heads, "vocab_size": a.vocab, "rms_norm_eps": 1e-5,
               "rope_theta": 500000.0, "max_position_embeddings": 131072, "torch_dtype": "bfloat16",
               "tie_word_embeddings": False,
-              "quantization_config": {"quant_method": "fp8", "activation_scheme": "dynamic",
-                                      "weight_block_size": [128, 128], "modules_to_not_convert": None}}
+              }
+    if a.dtype == "fp8":
+        config["quantization_config"] = {"quant_method": "fp8", "activation_scheme": "dynamic",
+                                         "weight_block_size": [128, 128], "modules_to_not_convert": None}
     with open(os.path.join(a.out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
     print(f"wrote {len(tensors)} tensors, {total / 1e9:.2f} GB in {len(shards)} shards to {a.out}")

@@ -12,5 +12,6 @@ using Runner = std::function<int()>;
 Runner add_roundtrip(CLI::App& app);
 Runner add_cpu_info(CLI::App& app);
 Runner add_inspect(CLI::App& app);
+Runner add_quantize(CLI::App& app);
 
 }  // namespace finefp8::cli

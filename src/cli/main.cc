@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -25,6 +26,9 @@ int main(int argc, char** argv) {
   add("roundtrip",
       "Quantize a generated tensor to block FP8 and back; print error statistics and speed",
       finefp8::cli::add_roundtrip);
+  add("quantize",
+      "Quantize a bf16/fp16/fp32 Hugging Face checkpoint to fine-grained FP8 (streaming, atomic)",
+      finefp8::cli::add_quantize);
   add("inspect",
       "Show the tensors, dtypes, architecture and FP8 quantization of a checkpoint (headers "
       "only)",
@@ -43,7 +47,7 @@ int main(int argc, char** argv) {
         return run();
       } catch (const finefp8::Error& e) {
         std::fprintf(stderr, "finefp8 %s: error: %s\n", sub->get_name().c_str(), e.what());
-        return 1;
+        return std::string_view(e.what()).starts_with("interrupted") ? 130 : 1;
       }
     }
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <vector>
 
 #include "fp8/formats.h"
 #include "util/error.h"
@@ -25,13 +26,6 @@ float WeightView::at(size_t r, size_t c) const {
   FINEFP8_ASSERT(false);
 }
 
-namespace {
-
-struct BlockScale {
-  float multiplier;  // applied to w before the cast
-  bool divide;       // true: q = w / multiplier (compressed-tensors); false: q = w * multiplier
-  float scale_inv;   // stored dequantization multiplier
-};
 
 BlockScale block_scale(float amax, ScaleRecipe recipe) {
   if (recipe == ScaleRecipe::kTransformers) {
@@ -48,40 +42,66 @@ BlockScale block_scale(float amax, ScaleRecipe recipe) {
   return {scale, true, scale};
 }
 
-}  // namespace
+void WeightView::row_to_f32(size_t r, size_t c0, size_t c1, float* out) const {
+  const size_t base = r * cols;
+  switch (dtype) {
+    case DType::kF32:
+      std::copy(static_cast<const float*>(data) + base + c0, static_cast<const float*>(data) + base + c1, out);
+      return;
+    case DType::kBF16:
+      for (size_t c = c0; c < c1; ++c) out[c - c0] = bf16_to_f32(static_cast<const bf16*>(data)[base + c]);
+      return;
+    case DType::kF16:
+      for (size_t c = c0; c < c1; ++c) out[c - c0] = fp16_to_f32(static_cast<const fp16*>(data)[base + c]);
+      return;
+  }
+}
 
-void quantize_weight_blocks(const WeightView& w, BlockShape block, ScaleRecipe recipe,
-                            std::span<uint8_t> codes, std::span<float> scale_inv,
-                            std::string_view tensor_name) {
+void quantize_weight_block_rows(const WeightView& w, BlockShape block, ScaleRecipe recipe,
+                                size_t br_begin, size_t br_end, std::span<uint8_t> codes,
+                                std::span<float> scale_inv, std::string_view tensor_name) {
   const ScaleGrid grid = scale_grid(w.rows, w.cols, block);
   FINEFP8_ASSERT(codes.size() == w.rows * w.cols);
   FINEFP8_ASSERT(scale_inv.size() == grid.size());
-  for (size_t br = 0; br < grid.rows; ++br) {
+  FINEFP8_ASSERT(br_begin <= br_end && br_end <= grid.rows);
+  std::vector<float> stripe(size_t(block.rows) * w.cols);  // one block row as fp32
+  std::vector<float> amax(grid.cols);
+  for (size_t br = br_begin; br < br_end; ++br) {
     const size_t r0 = br * block.rows, r1 = std::min(w.rows, r0 + block.rows);
-    for (size_t bc = 0; bc < grid.cols; ++bc) {
-      const size_t c0 = bc * block.cols, c1 = std::min(w.cols, c0 + block.cols);
-      float amax = 0.0f;
-      for (size_t r = r0; r < r1; ++r) {
-        for (size_t c = c0; c < c1; ++c) {
-          const float v = w.at(r, c);
-          if (!std::isfinite(v)) {
-            fail("cannot quantize tensor '{}': element [{}, {}] is {}; the checkpoint holds "
-                 "non-finite weights", tensor_name, r, c, v);
-          }
-          amax = std::max(amax, std::fabs(v));
+    std::fill(amax.begin(), amax.end(), 0.0f);
+    for (size_t r = r0; r < r1; ++r) {
+      float* row = stripe.data() + (r - r0) * w.cols;
+      w.row_to_f32(r, 0, w.cols, row);
+      for (size_t c = 0; c < w.cols; ++c) {
+        if (!std::isfinite(row[c])) {
+          fail("cannot quantize tensor '{}': element [{}, {}] is {}; the checkpoint holds "
+               "non-finite weights", tensor_name, r, c, row[c]);
         }
+        float& m = amax[c / block.cols];
+        m = std::max(m, std::fabs(row[c]));
       }
-      const BlockScale s = block_scale(amax, recipe);
+    }
+    for (size_t bc = 0; bc < grid.cols; ++bc) {
+      const BlockScale s = block_scale(amax[bc], recipe);
+      const size_t c0 = bc * block.cols, c1 = std::min(w.cols, c0 + block.cols);
       for (size_t r = r0; r < r1; ++r) {
+        const float* row = stripe.data() + (r - r0) * w.cols;
+        uint8_t* out = codes.data() + r * w.cols;
         for (size_t c = c0; c < c1; ++c) {
-          const float v = w.at(r, c);
-          const float scaled = s.divide ? v / s.multiplier : v * s.multiplier;
-          codes[r * w.cols + c] = e4m3_from_f32(scaled);  // clamps to +-448 first
+          const float scaled = s.divide ? row[c] / s.multiplier : row[c] * s.multiplier;
+          out[c] = e4m3_from_f32(scaled);  // clamps to +-448 first
         }
       }
       scale_inv[br * grid.cols + bc] = s.scale_inv;
     }
   }
+}
+
+void quantize_weight_blocks(const WeightView& w, BlockShape block, ScaleRecipe recipe,
+                            std::span<uint8_t> codes, std::span<float> scale_inv,
+                            std::string_view tensor_name) {
+  quantize_weight_block_rows(w, block, recipe, 0, scale_grid(w.rows, w.cols, block).rows, codes,
+                             scale_inv, tensor_name);
 }
 
 namespace {

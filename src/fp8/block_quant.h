@@ -27,6 +27,14 @@ enum class ScaleRecipe {
   kCompressedTensors,
 };
 
+// The scale of one block from its amax (max |w| over the block's real elements).
+struct BlockScale {
+  float multiplier;  // applied to w before the cast
+  bool divide;       // true: q = w / multiplier (compressed-tensors); false: q = w * multiplier
+  float scale_inv;   // stored dequantization multiplier
+};
+BlockScale block_scale(float amax, ScaleRecipe recipe);
+
 // Scale grid of a [rows, cols] weight: [ceil(rows / block.rows), ceil(cols / block.cols)].
 struct ScaleGrid {
   size_t rows = 0;
@@ -43,6 +51,8 @@ struct WeightView {
   size_t rows = 0;
   size_t cols = 0;
   float at(size_t r, size_t c) const;
+  // out[0, c1 - c0) = row r, columns [c0, c1), as fp32 (exact).
+  void row_to_f32(size_t r, size_t c0, size_t c1, float* out) const;
 };
 
 // Quantizes `w` [rows, cols] into `codes` [rows, cols] (E4M3) and `scale_inv` [grid]
@@ -51,6 +61,12 @@ struct WeightView {
 void quantize_weight_blocks(const WeightView& w, BlockShape block, ScaleRecipe recipe,
                             std::span<uint8_t> codes, std::span<float> scale_inv,
                             std::string_view tensor_name = "weight");
+
+// The same for block rows [br_begin, br_end) only (weight rows br_begin * block.rows up to
+// br_end * block.rows): disjoint ranges may run on different threads.
+void quantize_weight_block_rows(const WeightView& w, BlockShape block, ScaleRecipe recipe,
+                                size_t br_begin, size_t br_end, std::span<uint8_t> codes,
+                                std::span<float> scale_inv, std::string_view tensor_name = "weight");
 
 // Dequantizes: out[r, c] = e4m3(codes[r, c]) * scale_inv[r / block.rows][c / block.cols],
 // one fp32 multiplication (bf16 output rounds that product to nearest even).

@@ -254,6 +254,15 @@ TensorView SafetensorsFile::view(const TensorInfo& info) const {
   return {&info, {map_ + header_.data_offset() + info.begin, info.bytes()}};
 }
 
+void SafetensorsFile::release(const TensorInfo& info) const {
+  if (map_ == nullptr || info.bytes() == 0) return;
+  const uint64_t page = uint64_t(::sysconf(_SC_PAGESIZE));
+  const uint64_t begin = header_.data_offset() + info.begin, end = begin + info.bytes();
+  // Whole pages inside the tensor only: the neighbours may still be in use.
+  const uint64_t first = (begin + page - 1) / page * page, last = end / page * page;
+  if (last > first) ::madvise(const_cast<uint8_t*>(map_) + first, last - first, MADV_DONTNEED);
+}
+
 TensorView SafetensorsFile::tensor(std::string_view name) const {
   const TensorInfo* info = find(name);
   if (info == nullptr) fail("{}: no tensor named '{}'", path_, name);

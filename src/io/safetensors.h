@@ -73,6 +73,10 @@ class SafetensorsFile {
   // Throws Error naming the file if absent.
   TensorView tensor(std::string_view name) const;
   TensorView view(const TensorInfo& info) const;
+  // Drops the pages of `info`'s bytes from this process's resident memory (they stay in the
+  // page cache): streaming readers call it when done with a tensor, so RSS stays bounded by
+  // a few tensors whatever the checkpoint's size. Views of it stay valid (pages fault back).
+  void release(const TensorInfo& info) const;
 
  private:
   SafetensorsFile() = default;

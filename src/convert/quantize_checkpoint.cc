@@ -1,0 +1,282 @@
+#include "convert/quantize_checkpoint.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cpu/quantize_e4m3.h"
+#include "fp8/formats.h"
+#include "io/atomic_output.h"
+#include "io/quant_config.h"
+#include "io/safetensors_writer.h"
+#include "util/error.h"
+#include "util/parallel.h"
+#include "util/progress.h"
+
+namespace finefp8 {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string_view last_component(std::string_view module) {
+  const size_t dot = module.rfind('.');
+  return dot == std::string_view::npos ? module : module.substr(dot + 1);
+}
+
+void check_interrupt(const std::atomic<bool>* interrupt) {
+  if (interrupt != nullptr && interrupt->load()) fail("interrupted");
+}
+
+// Sums for the error statistics of one block row, merged under a lock.
+struct ErrorSums {
+  double ref2 = 0, err2 = 0, max_abs = 0;
+  size_t count = 0;
+};
+
+}  // namespace
+
+TensorPlan plan_tensor(const TensorInfo& t, const QuantizeOptions& o) {
+  if (t.dtype != DType::kF32 && t.dtype != DType::kBF16 && t.dtype != DType::kF16) {
+    return {false, fmt::format("kept: dtype {}", dtype_name(t.dtype)), false};
+  }
+  if (!ends_with(t.name, ".weight") || t.shape.size() != 2) return {false, "kept: not a 2-D weight", false};
+  const std::string_view module = std::string_view(t.name).substr(0, t.name.size() - 7);
+  const std::string_view last = last_component(module);
+  if (module.find("embed") != std::string_view::npos || last == "wte" || last == "wpe") {
+    return {false, "kept: embedding", false};
+  }
+  if (last.find("norm") != std::string_view::npos) return {false, "kept: norm", false};
+  if (last == "lm_head" && !o.quantize_lm_head) return {false, "kept: lm_head", true};
+  if (last == "gate") return {false, "kept: MoE router gate", true};
+  for (const std::string& p : o.skip) {
+    Fp8QuantConfig probe;
+    probe.modules_to_not_convert = std::vector<std::string>{p};
+    if (module_not_converted(probe, module)) return {false, fmt::format("kept: --skip {}", p), true};
+  }
+  const bool ragged = t.shape[0] % uint64_t(o.block.rows) != 0 || t.shape[1] % uint64_t(o.block.cols) != 0;
+  if (ragged && o.ragged == QuantizeOptions::Ragged::kSkip) {
+    return {false, "kept: ragged shape (--ragged skip)", true};
+  }
+  return {true, "quantized", false};
+}
+
+ErrorStats quantize_weight_fast(const WeightView& w, BlockShape block, std::span<uint8_t> codes,
+                                std::span<float> scale_inv, std::string_view name, int threads,
+                                const std::atomic<bool>* interrupt) {
+  const ScaleGrid grid = scale_grid(w.rows, w.cols, block);
+  FINEFP8_ASSERT(codes.size() == w.rows * w.cols && scale_inv.size() == grid.size());
+  const cpu::QuantizeRowKernels& k = cpu::quantize_row_kernels();
+  float lut[256];
+  for (int c = 0; c < 256; ++c) lut[c] = e4m3_to_f32(uint8_t(c));
+  std::mutex mu;
+  ErrorSums total;
+  parallel_for(grid.rows, threads, [&](size_t br_begin, size_t br_end) {
+    std::vector<float> stripe(size_t(block.rows) * w.cols);
+    std::vector<uint32_t> amax_bits(grid.cols);
+    ErrorSums sums;
+    for (size_t br = br_begin; br < br_end; ++br) {
+      check_interrupt(interrupt);
+      const size_t r0 = br * block.rows, r1 = std::min(w.rows, r0 + block.rows);
+      std::fill(amax_bits.begin(), amax_bits.end(), 0u);
+      for (size_t r = r0; r < r1; ++r) {
+        float* row = stripe.data() + (r - r0) * w.cols;
+        w.row_to_f32(r, 0, w.cols, row);
+        for (size_t bc = 0; bc < grid.cols; ++bc) {
+          const size_t c0 = bc * block.cols, c1 = std::min(w.cols, c0 + block.cols);
+          amax_bits[bc] = std::max(amax_bits[bc], k.max_abs_bits_row(row + c0, c1 - c0));
+        }
+      }
+      for (size_t bc = 0; bc < grid.cols; ++bc) {
+        const size_t c0 = bc * block.cols, c1 = std::min(w.cols, c0 + block.cols);
+        if (amax_bits[bc] >= 0x7F800000u) {  // NaN or inf somewhere in this block: find it
+          for (size_t r = r0; r < r1; ++r) {
+            for (size_t c = c0; c < c1; ++c) {
+              const float v = stripe[(r - r0) * w.cols + c];
+              if (!std::isfinite(v)) {
+                fail("cannot quantize tensor '{}': element [{}, {}] is {}; the checkpoint holds "
+                     "non-finite weights", name, r, c, v);
+              }
+            }
+          }
+        }
+        const BlockScale s = block_scale(std::bit_cast<float>(amax_bits[bc]), ScaleRecipe::kTransformers);
+        scale_inv[br * grid.cols + bc] = s.scale_inv;
+        for (size_t r = r0; r < r1; ++r) {
+          const float* x = stripe.data() + (r - r0) * w.cols + c0;
+          uint8_t* q = codes.data() + r * w.cols + c0;
+          k.encode_e4m3_row(x, c1 - c0, s.multiplier, s.divide, q);
+          float err2 = 0, ref2 = 0, max_abs = 0;  // per row segment, then promoted to double
+          for (size_t c = 0; c < c1 - c0; ++c) {
+            const float e = lut[q[c]] * s.scale_inv - x[c];
+            err2 += e * e;
+            ref2 += x[c] * x[c];
+            max_abs = std::max(max_abs, std::fabs(e));
+          }
+          sums.err2 += err2;
+          sums.ref2 += ref2;
+          sums.max_abs = std::max(sums.max_abs, double(max_abs));
+        }
+      }
+      sums.count += (r1 - r0) * w.cols;
+    }
+    std::lock_guard lock(mu);
+    total.err2 += sums.err2;
+    total.ref2 += sums.ref2;
+    total.max_abs = std::max(total.max_abs, sums.max_abs);
+    total.count += sums.count;
+  });
+  ErrorStats e;
+  e.count = total.count;
+  e.max_abs_error = total.max_abs;
+  if (e.count > 0) {
+    e.rms_ref = std::sqrt(total.ref2 / double(e.count));
+    e.rms_error = std::sqrt(total.err2 / double(e.count));
+    e.rel_rms = total.ref2 > 0 ? e.rms_error / e.rms_ref : 0;
+    e.snr_db = total.err2 > 0 ? 10 * std::log10(total.ref2 / total.err2)
+                              : std::numeric_limits<double>::infinity();
+  }
+  return e;
+}
+
+namespace {
+
+nlohmann::json read_json_file(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) fail("{}: cannot open", p.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not valid JSON ({})", p.string(), e.what());
+  }
+}
+
+WeightView::DType weight_dtype(DType d) {
+  return d == DType::kBF16 ? WeightView::DType::kBF16
+                           : d == DType::kF16 ? WeightView::DType::kF16 : WeightView::DType::kF32;
+}
+
+}  // namespace
+
+QuantizeReport quantize_checkpoint(const fs::path& src, const fs::path& out,
+                                   const QuantizeOptions& o, const std::atomic<bool>* interrupt) {
+  QuantizeReport report;
+  if (!fs::is_directory(src)) fail("{}: not a model directory", src.string());
+  const Checkpoint ckpt = Checkpoint::open(src);
+  nlohmann::json config = read_json_file(src / "config.json");
+  if (!config.is_object()) fail("{}: config.json must be a JSON object", src.string());
+  if (config.contains("quantization_config") && !config.at("quantization_config").is_null()) {
+    fail("{}: the checkpoint is already quantized (config.json has a quantization_config); "
+         "dequantize it first with `finefp8 dequantize`", src.string());
+  }
+  for (const auto& e : ckpt.tensors()) {
+    const DType d = e.info->dtype;
+    if (d == DType::kF8_E4M3 || d == DType::kF8_E5M2 || d == DType::kF8_E4M3FNUZ || d == DType::kF8_E5M2FNUZ) {
+      fail("{}: tensor '{}' is already {}; this checkpoint is already FP8", src.string(), e.info->name,
+           dtype_name(d));
+    }
+  }
+
+  // Plan every tensor and declare the output layout (same order as the source).
+  std::vector<TensorPlan> plans;
+  std::vector<TensorDecl> decls;
+  uint64_t total_in = 0;
+  std::vector<std::string> not_converted;
+  for (const auto& e : ckpt.tensors()) {
+    const TensorInfo& t = *e.info;
+    plans.push_back(plan_tensor(t, o));
+    total_in += t.bytes();
+    if (plans.back().quantize) {
+      const ScaleGrid g = scale_grid(t.shape[0], t.shape[1], o.block);
+      decls.push_back({t.name, DType::kF8_E4M3, t.shape});
+      decls.push_back({t.name + "_scale_inv", DType::kF32, {g.rows, g.cols}});
+    } else {
+      decls.push_back({t.name, t.dtype, t.shape});
+      if (plans.back().list_as_not_converted) not_converted.push_back(t.name.substr(0, t.name.size() - 7));
+    }
+  }
+  // transformers converts every nn.Linear not listed, lm_head included once a list is given
+  // (tied embeddings have no lm_head tensor but still an lm_head module).
+  if (!o.quantize_lm_head && std::find(not_converted.begin(), not_converted.end(), "lm_head") == not_converted.end()) {
+    not_converted.insert(not_converted.begin(), "lm_head");
+  }
+
+  AtomicDirectory dir(out, o.overwrite);
+  ShardedCheckpointWriter writer(dir.temp_path(), decls, o.shard_bytes);
+  Progress progress("quantize", ckpt.tensors().size(), total_in, o.progress);
+  uint64_t done = 0;
+  std::vector<uint8_t> codes;
+  std::vector<float> scales;
+  for (size_t i = 0; i < ckpt.tensors().size(); ++i) {
+    check_interrupt(interrupt);
+    const auto& e = ckpt.tensors()[i];
+    const TensorInfo& t = *e.info;
+    const SafetensorsFile& shard = ckpt.shards()[e.shard];
+    const TensorView v = shard.view(t);
+    TensorOutcome outcome{t.name, plans[i].reason, t.dtype, t.shape, t.bytes(), 0, {}};
+    if (plans[i].quantize) {
+      const size_t rows = t.shape[0], cols = t.shape[1];
+      codes.resize(rows * cols);
+      scales.resize(scale_grid(rows, cols, o.block).size());
+      const WeightView w{v.data.data(), weight_dtype(t.dtype), rows, cols};
+      outcome.error = quantize_weight_fast(w, o.block, codes, scales, t.name, o.threads, interrupt);
+      writer.write(t.name, codes);
+      writer.write(t.name + "_scale_inv",
+                   {reinterpret_cast<const uint8_t*>(scales.data()), scales.size() * sizeof(float)});
+      outcome.bytes_out = codes.size() + scales.size() * sizeof(float);
+      ++report.quantized;
+    } else {
+      writer.write(t.name, v.data);
+      outcome.bytes_out = t.bytes();
+      ++report.kept;
+    }
+    shard.release(t);
+    report.bytes_in += outcome.bytes_in;
+    report.bytes_out += outcome.bytes_out;
+    done += t.bytes();
+    report.tensors.push_back(std::move(outcome));
+    progress.update(i + 1, done, t.name);
+  }
+  writer.finish();
+  progress.finish();
+
+  Fp8QuantConfig qc;
+  qc.weight_block_size = o.block;
+  qc.modules_to_not_convert = not_converted;
+  nlohmann::json qjson = to_transformers_json(qc);
+  qjson["fmt"] = "e4m3";  // DeepSeek's key, kept by DeepSeek/Qwen FP8 checkpoints; ignored by transformers
+  config["quantization_config"] = qjson;
+  write_file_atomic(dir.temp_path() / "config.json", config.dump(2) + "\n");
+  // Every other top-level file of the source (tokenizer, generation config, chat template,
+  // license, README): copied as they are.
+  for (const auto& entry : fs::directory_iterator(src)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || name == "config.json" || name == "model.safetensors.index.json" ||
+        ends_with(name, ".safetensors")) {
+      continue;
+    }
+    std::error_code ec;
+    fs::copy_file(entry.path(), dir.temp_path() / name, ec);
+    if (ec) fail("cannot copy {}: {}", entry.path().string(), ec.message());
+    report.copied_files.push_back(name);
+  }
+  check_interrupt(interrupt);
+  dir.commit();
+  report.modules_to_not_convert = not_converted;
+  report.seconds = progress.seconds();
+  return report;
+}
+
+}  // namespace finefp8

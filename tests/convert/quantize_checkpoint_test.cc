@@ -1,0 +1,210 @@
+// `finefp8 quantize` as a library: the fast path equals the reference byte for byte, the
+// plan follows transformers' conventions, and every failure leaves nothing behind.
+#include "convert/quantize_checkpoint.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "fp8/formats.h"
+#include "io/fp8_checkpoint.h"
+#include "io/quant_config.h"
+#include "io/safetensors_writer.h"
+#include "util/error.h"
+
+namespace finefp8 {
+namespace {
+namespace fs = std::filesystem;
+
+std::vector<float> random_weights(size_t n, uint32_t seed, float stddev = 0.02f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, stddev);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+TEST(QuantizeFast, ByteIdenticalToTheReferenceForEveryInputDtypeAndShape) {
+  for (auto [rows, cols] : {std::pair<size_t, size_t>{1, 1}, {127, 129}, {256, 384}, {576, 300}, {130, 1000}}) {
+    std::vector<float> w = random_weights(rows * cols, uint32_t(rows * 7 + cols));
+    w[0] = 0.0f;
+    if (rows * cols > 2000) std::fill(w.begin() + 100, w.begin() + 1100, 0.0f);  // zero-ish block
+    std::vector<bf16> wb(w.size());
+    std::vector<fp16> wh(w.size());
+    for (size_t i = 0; i < w.size(); ++i) {
+      wb[i] = bf16_from_f32(w[i]);
+      wh[i] = fp16_from_f32(w[i]);
+    }
+    for (BlockShape block : {BlockShape{128, 128}, BlockShape{64, 32}}) {
+      const ScaleGrid g = scale_grid(rows, cols, block);
+      for (const WeightView view : {WeightView{w.data(), WeightView::DType::kF32, rows, cols},
+                                    WeightView{wb.data(), WeightView::DType::kBF16, rows, cols},
+                                    WeightView{wh.data(), WeightView::DType::kF16, rows, cols}}) {
+        std::vector<uint8_t> want(rows * cols), got(rows * cols);
+        std::vector<float> ws(g.size()), gs(g.size());
+        quantize_weight_blocks(view, block, ScaleRecipe::kTransformers, want, ws);
+        for (int threads : {1, 3}) {
+          const ErrorStats e = quantize_weight_fast(view, block, got, gs, "w", threads);
+          ASSERT_EQ(got, want) << rows << "x" << cols;
+          ASSERT_EQ(gs, ws);
+          EXPECT_GT(e.snr_db, 25.0);
+          EXPECT_LT(e.rel_rms, 0.05);
+        }
+      }
+    }
+  }
+}
+
+TEST(QuantizeFast, NonFiniteWeightNamesTensorAndPosition) {
+  std::vector<float> w = random_weights(300 * 200, 1);
+  w[257 * 200 + 131] = -INFINITY;
+  std::vector<uint8_t> q(w.size());
+  std::vector<float> s(scale_grid(300, 200, {}).size());
+  try {
+    quantize_weight_fast({w.data(), WeightView::DType::kF32, 300, 200}, {}, q, s, "layer.w", 2);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'layer.w': element [257, 131] is -inf"), std::string::npos) << e.what();
+  }
+}
+
+TEST(QuantizePlan, FollowsTransformersConventions) {
+  const QuantizeOptions o;
+  auto plan = [&](std::string name, std::vector<uint64_t> shape, DType d = DType::kBF16) {
+    return plan_tensor(TensorInfo{std::move(name), d, std::move(shape), 0, 0}, o);
+  };
+  EXPECT_TRUE(plan("model.layers.0.self_attn.q_proj.weight", {256, 256}).quantize);
+  EXPECT_TRUE(plan("model.layers.0.mlp.down_proj.weight", {576, 1536}).quantize);  // ragged: ceil grid
+  EXPECT_TRUE(plan("model.layers.3.mlp.experts.7.gate_proj.weight", {256, 128}).quantize);
+  EXPECT_FALSE(plan("model.embed_tokens.weight", {1000, 256}).quantize);
+  EXPECT_FALSE(plan("model.norm.weight", {256}).quantize);
+  EXPECT_FALSE(plan("model.layers.0.self_attn.q_proj.bias", {256}).quantize);
+  EXPECT_FALSE(plan("model.layers.0.self_attn.q_norm.weight", {128}).quantize);
+  const TensorPlan head = plan("lm_head.weight", {1000, 256});
+  EXPECT_FALSE(head.quantize);
+  EXPECT_TRUE(head.list_as_not_converted);
+  const TensorPlan gate = plan("model.layers.3.mlp.gate.weight", {64, 256});
+  EXPECT_FALSE(gate.quantize);
+  EXPECT_TRUE(gate.list_as_not_converted);
+  EXPECT_FALSE(plan("model.layers.0.mlp.up_proj.weight", {256, 256}, DType::kI32).quantize);
+  QuantizeOptions o2;
+  o2.skip = {"model.layers.1"};
+  o2.quantize_lm_head = true;
+  o2.ragged = QuantizeOptions::Ragged::kSkip;
+  auto plan2 = [&](std::string name, std::vector<uint64_t> shape) {
+    return plan_tensor(TensorInfo{std::move(name), DType::kBF16, std::move(shape), 0, 0}, o2);
+  };
+  EXPECT_FALSE(plan2("model.layers.1.mlp.up_proj.weight", {256, 256}).quantize);
+  EXPECT_TRUE(plan2("model.layers.11.mlp.up_proj.weight", {256, 256}).quantize);
+  EXPECT_TRUE(plan2("lm_head.weight", {1024, 256}).quantize);
+  EXPECT_FALSE(plan2("model.layers.0.mlp.down_proj.weight", {576, 1536}).quantize);
+}
+
+class QuantizeCheckpointTest : public ::testing::Test {
+ protected:
+  fs::path root_ = fs::temp_directory_path() / ("finefp8-qc-" + std::to_string(::getpid()));
+  fs::path src_ = root_ / "src", out_ = root_ / "out";
+  std::vector<float> up_;  // model.layers.0.mlp.up_proj.weight as fp32
+
+  void SetUp() override {
+    fs::create_directories(src_);
+    up_ = random_weights(576 * 300, 3);
+    std::vector<bf16> up16(up_.size());
+    for (size_t i = 0; i < up_.size(); ++i) {
+      up16[i] = bf16_from_f32(up_[i]);
+      up_[i] = bf16_to_f32(up16[i]);
+    }
+    std::vector<TensorDecl> decls = {{"model.embed_tokens.weight", DType::kBF16, {10, 300}},
+                                     {"model.layers.0.mlp.up_proj.weight", DType::kBF16, {576, 300}},
+                                     {"model.norm.weight", DType::kF32, {300}}};
+    SafetensorsWriter w(src_ / "model.safetensors", decls);
+    w.write(decls[0].name, std::vector<uint8_t>(decls[0].bytes(), 0x3C));
+    w.write(decls[1].name, {reinterpret_cast<const uint8_t*>(up16.data()), up16.size() * 2});
+    w.write(decls[2].name, std::vector<uint8_t>(decls[2].bytes(), 0));
+    w.finish();
+    std::ofstream(src_ / "config.json") << R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 300})";
+    std::ofstream(src_ / "tokenizer.json") << "{}";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  QuantizeOptions quiet() const {
+    QuantizeOptions o;
+    o.progress = false;
+    return o;
+  }
+};
+
+TEST_F(QuantizeCheckpointTest, WritesAReloadableTransformersFp8Checkpoint) {
+  const QuantizeReport r = quantize_checkpoint(src_, out_, quiet());
+  EXPECT_EQ(r.quantized, 1u);
+  EXPECT_EQ(r.kept, 2u);
+  EXPECT_EQ(r.copied_files, std::vector<std::string>{"tokenizer.json"});
+  const Checkpoint c = Checkpoint::open(out_);
+  std::ifstream in(out_ / "config.json");
+  const auto config = nlohmann::json::parse(in);
+  const Fp8QuantConfig qc = parse_quant_config(config.at("quantization_config"), "config.json");
+  EXPECT_EQ(qc.modules_to_not_convert, std::vector<std::string>{"lm_head"});
+  EXPECT_EQ(config.at("quantization_config").at("fmt"), "e4m3");
+  EXPECT_EQ(config.at("hidden_size"), 300);
+  ASSERT_EQ(validate_fp8_checkpoint(c, qc).size(), 1u);
+  // Identical to the reference quantizer on the same values.
+  std::vector<uint8_t> codes(up_.size());
+  std::vector<float> s(scale_grid(576, 300, {}).size());
+  quantize_weight_blocks({up_.data(), WeightView::DType::kF32, 576, 300}, {}, ScaleRecipe::kTransformers, codes, s);
+  const TensorView q = c.tensor("model.layers.0.mlp.up_proj.weight");
+  const TensorView qs = c.tensor("model.layers.0.mlp.up_proj.weight_scale_inv");
+  EXPECT_TRUE(std::equal(q.data.begin(), q.data.end(), codes.begin(), codes.end()));
+  EXPECT_EQ(std::memcmp(qs.data.data(), s.data(), qs.data.size()), 0);
+  EXPECT_EQ(qs.info->shape, (std::vector<uint64_t>{5, 3}));
+  // Same input, same bytes.
+  quantize_checkpoint(src_, root_ / "again", quiet());
+  std::ifstream a(out_ / "model.safetensors", std::ios::binary), b(root_ / "again" / "model.safetensors", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(a), {}), std::string(std::istreambuf_iterator<char>(b), {}));
+}
+
+TEST_F(QuantizeCheckpointTest, RefusesExistingOutputAlreadyFp8InputAndInterrupts) {
+  fs::create_directories(out_);
+  EXPECT_THROW(quantize_checkpoint(src_, out_, quiet()), Error);
+  fs::remove(out_);
+  quantize_checkpoint(src_, out_, quiet());
+  try {
+    quantize_checkpoint(out_, root_ / "twice", quiet());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("already quantized"), std::string::npos) << e.what();
+  }
+  std::atomic<bool> stop{true};
+  EXPECT_THROW(quantize_checkpoint(src_, root_ / "stopped", quiet(), &stop), Error);
+  EXPECT_FALSE(fs::exists(root_ / "stopped"));
+  for (const auto& e : fs::directory_iterator(root_)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(QuantizeCheckpointTest, NonFiniteWeightStopsAndWritesNothing) {
+  // Overwrite one bf16 element of up_proj with NaN in the source file.
+  const Checkpoint c = Checkpoint::open(src_);
+  const TensorInfo* t = c.find("model.layers.0.mlp.up_proj.weight");
+  const uint64_t offset = c.shards()[0].header().data_offset() + t->begin + 2 * (300 * 200 + 17);
+  {
+    std::fstream f(src_ / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(std::streamoff(offset));
+    const uint16_t nan = 0x7FC0;
+    f.write(reinterpret_cast<const char*>(&nan), 2);
+  }
+  try {
+    quantize_checkpoint(src_, out_, quiet());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("element [200, 17] is nan"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(out_));
+}
+
+}  // namespace
+}  // namespace finefp8
