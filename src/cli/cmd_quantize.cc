@@ -1,6 +1,5 @@
 // `finefp8 quantize SRC OUT`: bf16/fp16/fp32 Hugging Face checkpoint -> fine-grained FP8.
 #include <atomic>
-#include <csignal>
 #include <map>
 
 #include <fmt/format.h>
@@ -9,15 +8,13 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/interrupt.h"
 #include "convert/quantize_checkpoint.h"
 #include "io/atomic_output.h"
 #include "util/error.h"
 
 namespace finefp8::cli {
 namespace {
-
-std::atomic<bool> g_interrupt{false};
-extern "C" void on_signal(int) { g_interrupt = true; }
 
 struct QuantizeCliOptions {
   std::string src, out, block = "128x128", activation_scheme = "dynamic", ragged = "ceil";
@@ -47,13 +44,12 @@ int run_quantize(const QuantizeCliOptions& c) {
   o.overwrite = c.force;
   o.progress = !c.quiet;
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  const std::atomic<bool>* interrupt = install_interrupt_handler();
   QuantizeReport r;
   try {
-    r = quantize_checkpoint(c.src, c.out, o, &g_interrupt);
+    r = quantize_checkpoint(c.src, c.out, o, interrupt);
   } catch (const Error& e) {
-    if (g_interrupt) fail("interrupted by a signal; {} was not written", c.out);
+    if (interrupt->load()) fail("interrupted by a signal; {} was not written", c.out);
     throw;
   }
 

@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   add("quantize",
       "Quantize a bf16/fp16/fp32 Hugging Face checkpoint to fine-grained FP8 (streaming, atomic)",
       finefp8::cli::add_quantize);
+  add("dequantize",
+      "Dequantize a fine-grained FP8 checkpoint to bf16/fp16/fp32 (streaming, atomic)",
+      finefp8::cli::add_dequantize);
   add("inspect",
       "Show the tensors, dtypes, architecture and FP8 quantization of a checkpoint (headers "
       "only)",

@@ -1,6 +1,7 @@
 // `finefp8 quantize` as a library: the fast path equals the reference byte for byte, the
 // plan follows transformers' conventions, and every failure leaves nothing behind.
 #include "convert/quantize_checkpoint.h"
+#include "convert/dequantize_checkpoint.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -204,6 +205,59 @@ TEST_F(QuantizeCheckpointTest, NonFiniteWeightStopsAndWritesNothing) {
     EXPECT_NE(std::string(e.what()).find("element [200, 17] is nan"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(out_));
+}
+
+TEST_F(QuantizeCheckpointTest, DequantizeReproducesTheReferenceDequantization) {
+  quantize_checkpoint(src_, out_, quiet());
+  DequantizeOptions d;
+  d.progress = false;
+  dequantize_checkpoint(out_, root_ / "deq", d);
+  const Checkpoint q = Checkpoint::open(out_), back = Checkpoint::open(root_ / "deq");
+  EXPECT_EQ(back.find("model.layers.0.mlp.up_proj.weight_scale_inv"), nullptr);
+  const TensorView codes = q.tensor("model.layers.0.mlp.up_proj.weight");
+  const TensorView s = q.tensor("model.layers.0.mlp.up_proj.weight_scale_inv");
+  std::vector<float> scales(s.info->elements());
+  std::memcpy(scales.data(), s.data.data(), s.data.size());
+  std::vector<bf16> want(576 * 300);
+  dequantize_weight_blocks(codes.data, scales, 576, 300, {}, std::span<bf16>(want));
+  const TensorView got = back.tensor("model.layers.0.mlp.up_proj.weight");
+  EXPECT_EQ(got.info->dtype, DType::kBF16);
+  EXPECT_EQ(std::memcmp(got.data.data(), want.data(), got.data.size()), 0);
+  // Unquantized tensors pass through; quantization_config is gone.
+  const Checkpoint source = Checkpoint::open(src_);
+  const TensorView e0 = source.tensor("model.embed_tokens.weight");
+  const TensorView e1 = back.tensor("model.embed_tokens.weight");
+  EXPECT_TRUE(std::equal(e0.data.begin(), e0.data.end(), e1.data.begin(), e1.data.end()));
+  std::ifstream in(root_ / "deq" / "config.json");
+  EXPECT_FALSE(nlohmann::json::parse(in).contains("quantization_config"));
+  // Quantizing the dequantized model again reproduces the FP8 bytes: the round trip is stable.
+  quantize_checkpoint(root_ / "deq", root_ / "requant", quiet());
+  const Checkpoint requant = Checkpoint::open(root_ / "requant");
+  const TensorView again = requant.tensor("model.layers.0.mlp.up_proj.weight");
+  EXPECT_TRUE(std::equal(again.data.begin(), again.data.end(), codes.data.begin(), codes.data.end()));
+}
+
+TEST_F(QuantizeCheckpointTest, DequantizeRejectsBrokenScales) {
+  quantize_checkpoint(src_, out_, quiet());
+  // Zero one scale in place.
+  const Checkpoint c = Checkpoint::open(out_);
+  const TensorInfo* t = c.find("model.layers.0.mlp.up_proj.weight_scale_inv");
+  const uint64_t offset = c.shards()[0].header().data_offset() + t->begin;
+  {
+    std::fstream f(out_ / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(std::streamoff(offset));
+    const float zero = 0.0f;
+    f.write(reinterpret_cast<const char*>(&zero), 4);
+  }
+  DequantizeOptions d;
+  d.progress = false;
+  try {
+    dequantize_checkpoint(out_, root_ / "deq", d);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("must be finite and positive"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(root_ / "deq"));
 }
 
 }  // namespace
