@@ -125,7 +125,7 @@ DequantizeReport dequantize_checkpoint(const fs::path& src, const fs::path& out,
       report.bytes_out += buf.size();
       ++report.dequantized;
     } else {
-      writer.write(t.name, shard.view(t).data);
+      writer.copy_from(t.name, shard.fd(), shard.file_offset(t));
       report.bytes_out += t.bytes();
       ++report.kept;
     }

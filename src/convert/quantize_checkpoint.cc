@@ -40,7 +40,7 @@ void check_interrupt(const std::atomic<bool>* interrupt) {
 
 // Sums for the error statistics of one block row, merged under a lock.
 struct ErrorSums {
-  double ref2 = 0, err2 = 0, max_abs = 0;
+  double sums[3] = {0, 0, 0};  // sum e^2, sum x^2, max |e| (cpu::QuantizeRowKernels)
   size_t count = 0;
 };
 
@@ -77,8 +77,6 @@ ErrorStats quantize_weight_fast(const WeightView& w, BlockShape block, std::span
   const ScaleGrid grid = scale_grid(w.rows, w.cols, block);
   FINEFP8_ASSERT(codes.size() == w.rows * w.cols && scale_inv.size() == grid.size());
   const cpu::QuantizeRowKernels& k = cpu::quantize_row_kernels();
-  float lut[256];
-  for (int c = 0; c < 256; ++c) lut[c] = e4m3_to_f32(uint8_t(c));
   std::mutex mu;
   ErrorSums total;
   parallel_for(grid.rows, threads, [&](size_t br_begin, size_t br_end) {
@@ -116,34 +114,26 @@ ErrorStats quantize_weight_fast(const WeightView& w, BlockShape block, std::span
           const float* x = stripe.data() + (r - r0) * w.cols + c0;
           uint8_t* q = codes.data() + r * w.cols + c0;
           k.encode_e4m3_row(x, c1 - c0, s.multiplier, s.divide, q);
-          float err2 = 0, ref2 = 0, max_abs = 0;  // per row segment, then promoted to double
-          for (size_t c = 0; c < c1 - c0; ++c) {
-            const float e = lut[q[c]] * s.scale_inv - x[c];
-            err2 += e * e;
-            ref2 += x[c] * x[c];
-            max_abs = std::max(max_abs, std::fabs(e));
-          }
-          sums.err2 += err2;
-          sums.ref2 += ref2;
-          sums.max_abs = std::max(sums.max_abs, double(max_abs));
+          k.error_sums_row(q, x, c1 - c0, s.scale_inv, sums.sums);
         }
       }
       sums.count += (r1 - r0) * w.cols;
     }
     std::lock_guard lock(mu);
-    total.err2 += sums.err2;
-    total.ref2 += sums.ref2;
-    total.max_abs = std::max(total.max_abs, sums.max_abs);
+    total.sums[0] += sums.sums[0];
+    total.sums[1] += sums.sums[1];
+    total.sums[2] = std::max(total.sums[2], sums.sums[2]);
     total.count += sums.count;
   });
   ErrorStats e;
   e.count = total.count;
-  e.max_abs_error = total.max_abs;
+  const double err2 = total.sums[0], ref2 = total.sums[1];
+  e.max_abs_error = total.sums[2];
   if (e.count > 0) {
-    e.rms_ref = std::sqrt(total.ref2 / double(e.count));
-    e.rms_error = std::sqrt(total.err2 / double(e.count));
-    e.rel_rms = total.ref2 > 0 ? e.rms_error / e.rms_ref : 0;
-    e.snr_db = total.err2 > 0 ? 10 * std::log10(total.ref2 / total.err2)
+    e.rms_ref = std::sqrt(ref2 / double(e.count));
+    e.rms_error = std::sqrt(err2 / double(e.count));
+    e.rel_rms = ref2 > 0 ? e.rms_error / e.rms_ref : 0;
+    e.snr_db = err2 > 0 ? 10 * std::log10(ref2 / err2)
                               : std::numeric_limits<double>::infinity();
   }
   return e;
@@ -238,7 +228,7 @@ QuantizeReport quantize_checkpoint(const fs::path& src, const fs::path& out,
       outcome.bytes_out = codes.size() + scales.size() * sizeof(float);
       ++report.quantized;
     } else {
-      writer.write(t.name, v.data);
+      writer.copy_from(t.name, shard.fd(), shard.file_offset(t));  // never mapped: RSS stays flat
       outcome.bytes_out = t.bytes();
       ++report.kept;
     }

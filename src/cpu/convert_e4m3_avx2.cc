@@ -2,33 +2,15 @@
 #include <immintrin.h>
 
 #include "cpu/convert_e4m3.h"
+#include "cpu/e4m3_decode_avx2.h"
 
 namespace finefp8::cpu {
-namespace {
-
-// 8 codes (low bytes of 32-bit lanes) -> 8 exact fp32 values. Integer-only for normal
-// codes (re-bias the exponent by 127 - 7 = 120), int->float for subnormals, so the result
-// does not depend on the MXCSR denormals-are-zero flag.
-inline __m256 decode8(__m256i v) {
-  const __m256i mag = _mm256_and_si256(v, _mm256_set1_epi32(0x7F));
-  const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(v, _mm256_set1_epi32(0x80)), 24);
-  const __m256 normal =
-      _mm256_castsi256_ps(_mm256_add_epi32(_mm256_slli_epi32(mag, 20), _mm256_set1_epi32(120 << 23)));
-  const __m256 subnormal = _mm256_mul_ps(_mm256_cvtepi32_ps(mag), _mm256_set1_ps(0x1p-9f));
-  const __m256i is_sub = _mm256_cmpgt_epi32(_mm256_set1_epi32(8), mag);
-  const __m256i is_nan = _mm256_cmpeq_epi32(mag, _mm256_set1_epi32(0x7F));
-  __m256 r = _mm256_blendv_ps(normal, subnormal, _mm256_castsi256_ps(is_sub));
-  r = _mm256_blendv_ps(r, _mm256_set1_ps(__builtin_nanf("")), _mm256_castsi256_ps(is_nan));
-  return _mm256_or_ps(r, _mm256_castsi256_ps(sign));
-}
-
-}  // namespace
 
 void e4m3_to_f32_row_avx2(const uint8_t* codes, float* out, size_t n) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + i));
-    _mm256_storeu_ps(out + i, decode8(_mm256_cvtepu8_epi32(bytes)));
+    _mm256_storeu_ps(out + i, avx2_detail::decode8(_mm256_cvtepu8_epi32(bytes)));
   }
   e4m3_to_f32_row_scalar(codes + i, out + i, n - i);
 }

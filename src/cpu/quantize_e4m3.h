@@ -5,6 +5,9 @@
 //                     cleared bits: also tells whether a NaN or inf is present, >= 0x7F800000)
 //   encode_e4m3_row   out[i] = e4m3_from_f32(x[i] * scale)  (or x[i] / scale when `divide`),
 //                     the product/quotient rounded to fp32 first, exactly as the scalar code.
+//   error_sums_row    quantization error of a row: with e = e4m3(q[i]) * scale_inv - x[i],
+//                     sums[0] += sum e^2, sums[1] += sum x^2, sums[2] = max(sums[2], max |e|).
+//                     Statistics: tiers may differ in summation order (fp32 partial sums).
 // One implementation per instruction-set tier, chosen at run time.
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +19,7 @@ namespace finefp8::cpu {
 struct QuantizeRowKernels {
   uint32_t (*max_abs_bits_row)(const float* x, size_t n);
   void (*encode_e4m3_row)(const float* x, size_t n, float scale, bool divide, uint8_t* out);
+  void (*error_sums_row)(const uint8_t* q, const float* x, size_t n, float scale_inv, double sums[3]);
 };
 
 // The kernels of `isa` (must be supported), and of best_isa().
@@ -24,9 +28,12 @@ const QuantizeRowKernels& quantize_row_kernels();
 
 uint32_t max_abs_bits_row_scalar(const float* x, size_t n);
 void encode_e4m3_row_scalar(const float* x, size_t n, float scale, bool divide, uint8_t* out);
+void error_sums_row_scalar(const uint8_t* q, const float* x, size_t n, float scale_inv, double sums[3]);
 uint32_t max_abs_bits_row_avx2(const float* x, size_t n);
 void encode_e4m3_row_avx2(const float* x, size_t n, float scale, bool divide, uint8_t* out);
+void error_sums_row_avx2(const uint8_t* q, const float* x, size_t n, float scale_inv, double sums[3]);
 uint32_t max_abs_bits_row_avx512(const float* x, size_t n);
 void encode_e4m3_row_avx512(const float* x, size_t n, float scale, bool divide, uint8_t* out);
+void error_sums_row_avx512(const uint8_t* q, const float* x, size_t n, float scale_inv, double sums[3]);
 
 }  // namespace finefp8::cpu

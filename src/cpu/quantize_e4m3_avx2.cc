@@ -1,6 +1,7 @@
 // Built with -march=haswell only (CMake finefp8_isa_sources); reached through dispatch.
 #include <immintrin.h>
 
+#include "cpu/e4m3_decode_avx2.h"
 #include "cpu/quantize_e4m3.h"
 
 namespace finefp8::cpu {
@@ -57,6 +58,33 @@ void encode_e4m3_row_avx2(const float* x, size_t n, float scale, bool divide, ui
     __builtin_memcpy(out + i, &both, 8);
   }
   encode_e4m3_row_scalar(x + i, n - i, scale, divide, out + i);
+}
+
+void error_sums_row_avx2(const uint8_t* q, const float* x, size_t n, float scale_inv,
+                        double sums[3]) {
+  const __m256 s = _mm256_set1_ps(scale_inv);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  __m256 err2 = _mm256_setzero_ps(), ref2 = _mm256_setzero_ps(), max_abs = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + i));
+    const __m256 d = avx2_detail::decode8(_mm256_cvtepu8_epi32(bytes));
+    const __m256 e = _mm256_sub_ps(_mm256_mul_ps(d, s), xv);
+    err2 = _mm256_fmadd_ps(e, e, err2);
+    ref2 = _mm256_fmadd_ps(xv, xv, ref2);
+    max_abs = _mm256_max_ps(max_abs, _mm256_and_ps(e, abs_mask));
+  }
+  alignas(32) float a[8], b[8], c[8];
+  _mm256_store_ps(a, err2);
+  _mm256_store_ps(b, ref2);
+  _mm256_store_ps(c, max_abs);
+  for (int k = 0; k < 8; ++k) {
+    sums[0] += a[k];
+    sums[1] += b[k];
+    sums[2] = sums[2] > c[k] ? sums[2] : c[k];
+  }
+  error_sums_row_scalar(q + i, x + i, n - i, scale_inv, sums);
 }
 
 }  // namespace finefp8::cpu

@@ -1,6 +1,7 @@
 // Built with -march=skylake-avx512 only (CMake finefp8_isa_sources); reached through dispatch.
 #include <immintrin.h>
 
+#include "cpu/e4m3_decode_avx512.h"
 #include "cpu/quantize_e4m3.h"
 
 namespace finefp8::cpu {
@@ -58,6 +59,31 @@ void encode_e4m3_row_avx512(const float* x, size_t n, float scale, bool divide, 
     const __mmask16 tail = __mmask16((1u << (n - i)) - 1u);
     const __m512 v = _mm512_maskz_loadu_ps(tail, x + i);
     _mm_mask_storeu_epi8(out + i, tail, encode16(divide ? _mm512_div_ps(v, s) : _mm512_mul_ps(v, s)));
+  }
+}
+
+void error_sums_row_avx512(const uint8_t* q, const float* x, size_t n, float scale_inv,
+                          double sums[3]) {
+  const __m512 s = _mm512_set1_ps(scale_inv);
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+  __m512 err2 = _mm512_setzero_ps(), ref2 = _mm512_setzero_ps(), max_abs = _mm512_setzero_ps();
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1u);
+    const __m512 xv = _mm512_maskz_loadu_ps(m, x + i);
+    const __m512 d = avx512_detail::decode16(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, q + i)));
+    const __m512 e = _mm512_maskz_sub_ps(m, _mm512_mul_ps(d, s), xv);
+    err2 = _mm512_fmadd_ps(e, e, err2);
+    ref2 = _mm512_fmadd_ps(xv, xv, ref2);
+    max_abs = _mm512_max_ps(max_abs, _mm512_and_ps(e, abs_mask));
+  }
+  alignas(64) float a[16], b[16], c[16];
+  _mm512_store_ps(a, err2);
+  _mm512_store_ps(b, ref2);
+  _mm512_store_ps(c, max_abs);
+  for (int k = 0; k < 16; ++k) {
+    sums[0] += a[k];
+    sums[1] += b[k];
+    sums[2] = sums[2] > c[k] ? sums[2] : c[k];
   }
 }
 

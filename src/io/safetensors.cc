@@ -221,7 +221,7 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
     }
     f.map_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
+  f.fd_ = fd;
   f.header_ = parse_safetensors({f.map_, f.size_}, path);  // on throw, ~SafetensorsFile unmaps
   for (size_t i = 0; i < f.header_.tensors.size(); ++i) f.by_name_[f.header_.tensors[i].name] = i;
   return f;
@@ -233,8 +233,10 @@ SafetensorsFile& SafetensorsFile::operator=(SafetensorsFile&& o) noexcept {
   if (this != &o) {
     if (map_ != nullptr) ::munmap(const_cast<uint8_t*>(map_), size_);
     path_ = std::move(o.path_);
+    if (fd_ >= 0) ::close(fd_);
     map_ = std::exchange(o.map_, nullptr);
     size_ = std::exchange(o.size_, 0);
+    fd_ = std::exchange(o.fd_, -1);
     header_ = std::move(o.header_);
     by_name_ = std::move(o.by_name_);
   }
@@ -243,6 +245,7 @@ SafetensorsFile& SafetensorsFile::operator=(SafetensorsFile&& o) noexcept {
 
 SafetensorsFile::~SafetensorsFile() {
   if (map_ != nullptr) ::munmap(const_cast<uint8_t*>(map_), size_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 const TensorInfo* SafetensorsFile::find(std::string_view name) const {

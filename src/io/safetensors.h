@@ -77,12 +77,17 @@ class SafetensorsFile {
   // page cache): streaming readers call it when done with a tensor, so RSS stays bounded by
   // a few tensors whatever the checkpoint's size. Views of it stay valid (pages fault back).
   void release(const TensorInfo& info) const;
+  // The open file descriptor and the absolute file offset of a tensor's bytes, for
+  // kernel-side copies (SafetensorsWriter::copy_from) that never map the data.
+  int fd() const { return fd_; }
+  uint64_t file_offset(const TensorInfo& info) const { return header_.data_offset() + info.begin; }
 
  private:
   SafetensorsFile() = default;
   std::string path_;
   const uint8_t* map_ = nullptr;
   uint64_t size_ = 0;
+  int fd_ = -1;  // kept open for copy_file_range
   SafetensorsHeader header_;
   std::map<std::string, size_t, std::less<>> by_name_;
 };

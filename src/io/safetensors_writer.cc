@@ -82,17 +82,52 @@ SafetensorsWriter::~SafetensorsWriter() {
   }
 }
 
-void SafetensorsWriter::write(std::string_view name, std::span<const uint8_t> bytes) {
+size_t SafetensorsWriter::claim(std::string_view name, uint64_t size) {
   const auto it = index_.find(name);
   if (it == index_.end()) fail("{}: tensor '{}' was not declared", path_.string(), name);
   const size_t i = it->second;
   if (written_[i]) fail("{}: tensor '{}' written twice", path_.string(), name);
   const uint64_t want = tensors_[i].bytes();
-  if (bytes.size() != want) {
-    fail("{}: tensor '{}' has {} bytes, declared {}", path_.string(), name, bytes.size(), want);
+  if (size != want) {
+    fail("{}: tensor '{}' has {} bytes, declared {}", path_.string(), name, size, want);
   }
-  pwrite_all(fd_, bytes.data(), bytes.size(), data_offset_ + begin_[i], path_);
   written_[i] = true;
+  return i;
+}
+
+void SafetensorsWriter::write(std::string_view name, std::span<const uint8_t> bytes) {
+  const size_t i = claim(name, bytes.size());
+  pwrite_all(fd_, bytes.data(), bytes.size(), data_offset_ + begin_[i], path_);
+}
+
+void SafetensorsWriter::copy_from(std::string_view name, int src_fd, uint64_t src_offset) {
+  const auto it = index_.find(name);
+  if (it == index_.end()) fail("{}: tensor '{}' was not declared", path_.string(), name);
+  const uint64_t size = tensors_[it->second].bytes();
+  const size_t i = claim(name, size);
+  loff_t in = loff_t(src_offset), out = loff_t(data_offset_ + begin_[i]);
+  uint64_t left = size;
+  while (left > 0) {
+    const ssize_t n = ::copy_file_range(src_fd, &in, fd_, &out, left, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n < 0 && errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL) {
+        fail("cannot write {}: {}", path_.string(), std::strerror(errno));
+      }
+      // The kernel cannot copy between these files: fall back to reading in chunks.
+      std::vector<uint8_t> buf(std::min<uint64_t>(left, 16u << 20));
+      while (left > 0) {
+        const ssize_t r = ::pread(src_fd, buf.data(), std::min<uint64_t>(left, buf.size()), in);
+        if (r <= 0) fail("cannot read the source of '{}': {}", name, r < 0 ? std::strerror(errno) : "end of file");
+        pwrite_all(fd_, buf.data(), uint64_t(r), uint64_t(out), path_);
+        in += r;
+        out += r;
+        left -= uint64_t(r);
+      }
+      return;
+    }
+    left -= uint64_t(n);
+  }
 }
 
 void SafetensorsWriter::finish() {
@@ -147,6 +182,12 @@ void ShardedCheckpointWriter::write(std::string_view name, std::span<const uint8
   const auto it = shard_of_.find(name);
   if (it == shard_of_.end()) fail("{}: tensor '{}' was not declared", dir_.string(), name);
   shards_[it->second]->write(name, bytes);
+}
+
+void ShardedCheckpointWriter::copy_from(std::string_view name, int src_fd, uint64_t src_offset) {
+  const auto it = shard_of_.find(name);
+  if (it == shard_of_.end()) fail("{}: tensor '{}' was not declared", dir_.string(), name);
+  shards_[it->second]->copy_from(name, src_fd, src_offset);
 }
 
 void ShardedCheckpointWriter::finish() {

@@ -35,12 +35,16 @@ class SafetensorsWriter {
 
   // `bytes` must be exactly the declared size of tensor `name`; each tensor once.
   void write(std::string_view name, std::span<const uint8_t> bytes);
+  // Writes tensor `name` from `src_fd` at `src_offset` (its declared size) with
+  // copy_file_range: the kernel copies, nothing is mapped into this process.
+  void copy_from(std::string_view name, int src_fd, uint64_t src_offset);
   // Checks every tensor was written, syncs, renames into place.
   void finish();
   bool has(std::string_view name) const { return index_.count(std::string(name)) != 0; }
   uint64_t file_size() const { return data_offset_ + data_bytes_; }
 
  private:
+  size_t claim(std::string_view name, uint64_t size);  // index of `name`; checks size, once
   std::filesystem::path path_, temp_;
   int fd_ = -1;
   std::vector<TensorDecl> tensors_;  // in file order
@@ -60,6 +64,7 @@ class ShardedCheckpointWriter {
   ShardedCheckpointWriter(std::filesystem::path dir, std::vector<TensorDecl> tensors,
                           uint64_t max_shard_bytes);
   void write(std::string_view name, std::span<const uint8_t> bytes);
+  void copy_from(std::string_view name, int src_fd, uint64_t src_offset);
   void finish();  // finishes every shard, then writes the index
   size_t shard_count() const { return shards_.size(); }
   uint64_t total_bytes() const { return total_; }

@@ -61,6 +61,26 @@ TEST_P(QuantizeRowTiers, EqualTheScalarReference) {
   }
 }
 
+TEST_P(QuantizeRowTiers, ErrorSumsAgreeWithTheScalarReference) {
+  if (!isa_supported(GetParam())) GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+  const QuantizeRowKernels& k = quantize_row_kernels_for(GetParam());
+  std::mt19937 rng(3);
+  std::normal_distribution<float> d(0.0f, 0.02f);
+  for (size_t n : {0, 1, 9, 16, 100, 128, 1000}) {
+    std::vector<float> x(n);
+    for (float& v : x) v = d(rng);
+    std::vector<uint8_t> q(n);
+    const float scale = 448.0f / 0.08f;
+    encode_e4m3_row_scalar(x.data(), n, scale, false, q.data());
+    double want[3] = {0, 0, 0}, got[3] = {0, 0, 0};
+    error_sums_row_scalar(q.data(), x.data(), n, 1.0f / scale, want);
+    k.error_sums_row(q.data(), x.data(), n, 1.0f / scale, got);
+    EXPECT_NEAR(got[0], want[0], 1e-5 * want[0] + 1e-30) << n;  // summation order only
+    EXPECT_NEAR(got[1], want[1], 1e-5 * want[1] + 1e-30) << n;
+    EXPECT_EQ(got[2], want[2]) << n;  // max is exact
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTiers, QuantizeRowTiers,
                          ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
