@@ -17,7 +17,7 @@ namespace finefp8::cli {
 namespace {
 
 struct QuantizeCliOptions {
-  std::string src, out, block = "128x128", activation_scheme = "dynamic", ragged = "ceil";
+  std::string src, out, block = "128x128", activation_scheme = "dynamic", ragged = "auto";
   std::string shard_size = "5GB", report;
   std::vector<std::string> skip;
   bool quantize_lm_head = false, force = false, quiet = false;
@@ -38,7 +38,9 @@ int run_quantize(const QuantizeCliOptions& c) {
   o.block = parse_block_shape(c.block);
   o.skip = c.skip;
   o.quantize_lm_head = c.quantize_lm_head;
-  o.ragged = c.ragged == "skip" ? QuantizeOptions::Ragged::kSkip : QuantizeOptions::Ragged::kCeil;
+  o.ragged = c.ragged == "skip"   ? QuantizeOptions::Ragged::kSkip
+             : c.ragged == "ceil" ? QuantizeOptions::Ragged::kCeil
+                                  : QuantizeOptions::Ragged::kAuto;
   o.shard_bytes = parse_byte_size(c.shard_size);
   o.threads = c.threads;
   o.overwrite = c.force;
@@ -124,8 +126,10 @@ Runner add_quantize(CLI::App& app) {
   app.add_flag("--quantize-lm-head", c->quantize_lm_head, "Quantize lm_head too");
   app.add_option("--ragged", c->ragged,
                  "Weights not a multiple of the block: ceil (quantize on the ceil grid, DeepSeek's "
-                 "format) or skip (keep them, for transformers versions that refuse ceil grids)")
-      ->check(CLI::IsMember({"ceil", "skip"}))
+                 "format, read by vLLM/SGLang), skip (keep them unquantized, for transformers "
+                 "versions that refuse ceil grids) or auto (ceil, except shapes a reader "
+                 "inferring the block from the grid would misread silently, which are kept)")
+      ->check(CLI::IsMember({"auto", "ceil", "skip"}))
       ->capture_default_str();
   app.add_option("--shard-size", c->shard_size, "Maximum shard size, e.g. 5GB, 500MB, 2GiB")
       ->capture_default_str();

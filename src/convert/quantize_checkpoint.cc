@@ -64,9 +64,20 @@ TensorPlan plan_tensor(const TensorInfo& t, const QuantizeOptions& o) {
     probe.modules_to_not_convert = std::vector<std::string>{p};
     if (module_not_converted(probe, module)) return {false, fmt::format("kept: --skip {}", p), true};
   }
-  const bool ragged = t.shape[0] % uint64_t(o.block.rows) != 0 || t.shape[1] % uint64_t(o.block.cols) != 0;
+  const uint64_t rows = t.shape[0], cols = t.shape[1], bm = uint64_t(o.block.rows), bn = uint64_t(o.block.cols);
+  const bool ragged = rows % bm != 0 || cols % bn != 0;
   if (ragged && o.ragged == QuantizeOptions::Ragged::kSkip) {
     return {false, "kept: ragged shape (--ragged skip)", true};
+  }
+  if (ragged && o.ragged == QuantizeOptions::Ragged::kAuto) {
+    // A reader inferring block = dim / grid maps row r to r / (dim / grid) instead of r / bm:
+    // the same blocks only if there is one block along that dim or the division gives bm.
+    const uint64_t gr = (rows + bm - 1) / bm, gc = (cols + bn - 1) / bn;
+    const bool divisible = rows % gr == 0 && cols % gc == 0;
+    const bool misread = divisible && ((gr > 1 && rows / gr != bm) || (gc > 1 && cols / gc != bn));
+    if (misread) {
+      return {false, "kept: ragged shape a grid-inferring reader would misread (--ragged ceil to quantize)", true};
+    }
   }
   return {true, "quantized", false};
 }

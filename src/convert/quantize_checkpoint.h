@@ -18,10 +18,15 @@ struct QuantizeOptions {
   BlockShape block{128, 128};
   bool quantize_lm_head = false;
   std::vector<std::string> skip;  // module patterns (transformers' modules_to_not_convert rule)
-  // Weights whose shape is not a multiple of the block: kCeil quantizes them on the ceil grid
-  // (DeepSeek's format); kSkip leaves them as they are and lists them in
-  // modules_to_not_convert (for transformers versions that refuse ceil grids).
-  enum class Ragged { kCeil, kSkip } ragged = Ragged::kCeil;
+  // Weights whose shape is not a multiple of the block ("ragged"):
+  //  kCeil  quantize them on the ceil grid (DeepSeek's format; vLLM and SGLang read it);
+  //  kSkip  keep them all unquantized, listed in modules_to_not_convert (for transformers
+  //         versions that refuse ceil grids);
+  //  kAuto  (default) ceil grid, except where a reader that infers the block from the grid
+  //         (transformers 5.x on CPU: block = dim / grid when that divides) would silently
+  //         use the wrong block: those are kept as in kSkip. Elsewhere such a reader fails
+  //         loudly, never silently.
+  enum class Ragged { kAuto, kCeil, kSkip } ragged = Ragged::kAuto;
   uint64_t shard_bytes = 5'000'000'000;  // like transformers' max_shard_size="5GB"
   int threads = 0;                       // 0: all hardware threads
   bool overwrite = false;

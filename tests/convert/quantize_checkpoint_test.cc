@@ -82,6 +82,11 @@ TEST(QuantizePlan, FollowsTransformersConventions) {
   };
   EXPECT_TRUE(plan("model.layers.0.self_attn.q_proj.weight", {256, 256}).quantize);
   EXPECT_TRUE(plan("model.layers.0.mlp.down_proj.weight", {576, 1536}).quantize);  // ragged: ceil grid
+  EXPECT_TRUE(plan("model.layers.0.self_attn.k_proj.weight", {64, 256}).quantize);  // one block row
+  // 192 rows on a grid of 2: a grid-inferring reader would use 96-row blocks: kept (auto).
+  const TensorPlan k192 = plan("model.layers.0.self_attn.k_proj.weight", {192, 256});
+  EXPECT_FALSE(k192.quantize);
+  EXPECT_TRUE(k192.list_as_not_converted);
   EXPECT_TRUE(plan("model.layers.3.mlp.experts.7.gate_proj.weight", {256, 128}).quantize);
   EXPECT_FALSE(plan("model.embed_tokens.weight", {1000, 256}).quantize);
   EXPECT_FALSE(plan("model.norm.weight", {256}).quantize);
@@ -105,6 +110,9 @@ TEST(QuantizePlan, FollowsTransformersConventions) {
   EXPECT_TRUE(plan2("model.layers.11.mlp.up_proj.weight", {256, 256}).quantize);
   EXPECT_TRUE(plan2("lm_head.weight", {1024, 256}).quantize);
   EXPECT_FALSE(plan2("model.layers.0.mlp.down_proj.weight", {576, 1536}).quantize);
+  QuantizeOptions ceil;
+  ceil.ragged = QuantizeOptions::Ragged::kCeil;
+  EXPECT_TRUE(plan_tensor(TensorInfo{"a.k_proj.weight", DType::kBF16, {192, 256}, 0, 0}, ceil).quantize);
 }
 
 class QuantizeCheckpointTest : public ::testing::Test {
