@@ -13,7 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixtures.h"
 #include "fp8/formats.h"
+#include "golden_inputs.h"
 #include "io/fp8_checkpoint.h"
 #include "io/quant_config.h"
 #include "io/safetensors_writer.h"
@@ -59,6 +61,22 @@ TEST(QuantizeFast, ByteIdenticalToTheReferenceForEveryInputDtypeAndShape) {
         }
       }
     }
+  }
+}
+
+// The converter's fast path against the numerics issue's golden fixtures (transformers' own
+// quantizer): identical weight and weight_scale_inv bytes.
+TEST(QuantizeFast, GoldenFixturesByteIdentical) {
+  for (const auto& c : testing::fixture("quant_golden.json").at("weight_cases")) {
+    const testing::GoldenInputSpec spec = testing::GoldenInputSpec::from_json(c.at("input"));
+    const std::vector<float> w = make_golden_input(spec);
+    const BlockShape block{spec.block_rows, spec.block_cols};
+    std::vector<uint8_t> q(w.size());
+    std::vector<float> s(scale_grid(spec.rows, spec.cols, block).size());
+    quantize_weight_fast({w.data(), WeightView::DType::kF32, spec.rows, spec.cols}, block, q, s,
+                         c.at("name").get<std::string>(), 2);
+    EXPECT_EQ(testing::sha256_of<uint8_t>(q), c.at("expected").at("weight_sha256")) << c.at("name");
+    EXPECT_EQ(testing::sha256_of<float>(s), c.at("expected").at("weight_scale_inv_sha256")) << c.at("name");
   }
 }
 
@@ -243,6 +261,63 @@ TEST_F(QuantizeCheckpointTest, DequantizeReproducesTheReferenceDequantization) {
   const Checkpoint requant = Checkpoint::open(root_ / "requant");
   const TensorView again = requant.tensor("model.layers.0.mlp.up_proj.weight");
   EXPECT_TRUE(std::equal(again.data.begin(), again.data.end(), codes.data.begin(), codes.data.end()));
+}
+
+// Real-format variants: compressed-tensors FP8_BLOCK (`weight_scale`, scales in bf16) and
+// DeepSeek-V3.1-style UE8M0 scales; ragged 130x200 weight on the ceil grid.
+TEST_F(QuantizeCheckpointTest, DequantizeReadsCompressedTensorsAndUe8m0Checkpoints) {
+  std::vector<uint8_t> codes(130 * 200);
+  for (size_t i = 0; i < codes.size(); ++i) {
+    codes[i] = uint8_t(i * 37);
+    if ((codes[i] & 0x7F) == 0x7F) codes[i] = 0;  // no NaN codes
+  }
+  const float scale_values[4] = {0.5f, 0.25f, 2.0f, 0.125f};  // exact in bf16 and UE8M0
+  for (const bool ct : {true, false}) {
+    const fs::path dir = root_ / (ct ? "ct" : "ue8m0");
+    fs::create_directories(dir);
+    const std::string scale_name = ct ? "m.weight_scale" : "m.weight_scale_inv";
+    TensorDecl w{"m.weight", DType::kF8_E4M3, {130, 200}};
+    TensorDecl sd{scale_name, ct ? DType::kBF16 : DType::kF8_E8M0, {2, 2}};
+    std::vector<uint8_t> sbytes;
+    for (float v : scale_values) {
+      if (ct) {
+        const uint16_t b = bf16_from_f32(v).bits;
+        sbytes.push_back(uint8_t(b));
+        sbytes.push_back(uint8_t(b >> 8));
+      } else {
+        sbytes.push_back(ue8m0_from_f32(v));
+      }
+    }
+    {
+      SafetensorsWriter sw(dir / "model.safetensors", {w, sd});
+      sw.write("m.weight", codes);
+      sw.write(scale_name, sbytes);
+      sw.finish();
+    }
+    nlohmann::json config = {{"architectures", {"LlamaForCausalLM"}}};
+    if (ct) {
+      std::ifstream in(std::string(FINEFP8_FIXTURES_DIR) + "/configs/compressed_tensors_fp8_block.json");
+      config["quantization_config"] = nlohmann::json::parse(in).at("quantization_config");
+    } else {
+      config["quantization_config"] = {{"quant_method", "fp8"}, {"weight_block_size", {128, 128}},
+                                       {"scale_fmt", "ue8m0"}, {"activation_scheme", "dynamic"}};
+    }
+    std::ofstream(dir / "config.json") << config.dump();
+    DequantizeOptions d;
+    d.progress = false;
+    d.dtype = DType::kF32;
+    dequantize_checkpoint(dir, dir.string() + "-deq", d);
+    const Checkpoint back = Checkpoint::open(dir.string() + "-deq");
+    EXPECT_EQ(back.find(scale_name), nullptr);
+    const TensorView v = back.tensor("m.weight");
+    ASSERT_EQ(v.info->dtype, DType::kF32);
+    for (size_t r = 0; r < 130; r += 43) {
+      for (size_t c = 0; c < 200; c += 37) {
+        const float want = e4m3_to_f32(codes[r * 200 + c]) * scale_values[(r / 128) * 2 + c / 128];
+        EXPECT_EQ(v.f32(r * 200 + c), want) << (ct ? "ct " : "ue8m0 ") << r << "," << c;
+      }
+    }
+  }
 }
 
 TEST_F(QuantizeCheckpointTest, DequantizeRejectsBrokenScales) {
