@@ -1,10 +1,8 @@
 #include "convert/dequantize_checkpoint.h"
 
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -12,6 +10,7 @@
 #include "fp8/float16.h"
 #include "fp8/formats.h"
 #include "io/atomic_output.h"
+#include "io/hf_directory.h"
 #include "io/checkpoint.h"
 #include "io/fp8_checkpoint.h"
 #include "io/quant_config.h"
@@ -49,18 +48,7 @@ DequantizeReport dequantize_checkpoint(const fs::path& src, const fs::path& out,
   }
   if (!fs::is_directory(src)) fail("{}: not a model directory", src.string());
   const Checkpoint ckpt = Checkpoint::open(src);
-  nlohmann::json config;
-  {
-    std::ifstream in(src / "config.json");
-    if (!in) fail("{}: no config.json", src.string());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    try {
-      config = nlohmann::json::parse(ss.str());
-    } catch (const nlohmann::json::exception& e) {
-      fail("{}/config.json: not valid JSON ({})", src.string(), e.what());
-    }
-  }
+  nlohmann::json config = read_config_json(src);
   Fp8QuantConfig qc;  // defaults: 128x128, weight_scale_inv
   if (config.contains("quantization_config") && !config.at("quantization_config").is_null()) {
     qc = parse_quant_config(config.at("quantization_config"), (src / "config.json").string());
@@ -136,17 +124,7 @@ DequantizeReport dequantize_checkpoint(const fs::path& src, const fs::path& out,
   progress.finish();
   config.erase("quantization_config");
   write_file_atomic(dir.temp_path() / "config.json", config.dump(2) + "\n");
-  for (const auto& entry : fs::directory_iterator(src)) {
-    const std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file() || name == "config.json" || name == "model.safetensors.index.json" ||
-        (name.size() > 12 && name.substr(name.size() - 12) == ".safetensors")) {
-      continue;
-    }
-    std::error_code ec;
-    fs::copy_file(entry.path(), dir.temp_path() / name, ec);
-    if (ec) fail("cannot copy {}: {}", entry.path().string(), ec.message());
-    report.copied_files.push_back(name);
-  }
+  report.copied_files = copy_side_files(src, dir.temp_path());
   check_interrupt(interrupt);
   dir.commit();
   report.seconds = progress.seconds();

@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <fstream>
-#include <limits>
 #include <mutex>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +11,7 @@
 #include "cpu/quantize_e4m3.h"
 #include "fp8/formats.h"
 #include "io/atomic_output.h"
+#include "io/hf_directory.h"
 #include "io/quant_config.h"
 #include "io/safetensors_writer.h"
 #include "util/error.h"
@@ -136,33 +134,10 @@ ErrorStats quantize_weight_fast(const WeightView& w, BlockShape block, std::span
     total.sums[2] = std::max(total.sums[2], sums.sums[2]);
     total.count += sums.count;
   });
-  ErrorStats e;
-  e.count = total.count;
-  const double err2 = total.sums[0], ref2 = total.sums[1];
-  e.max_abs_error = total.sums[2];
-  if (e.count > 0) {
-    e.rms_ref = std::sqrt(ref2 / double(e.count));
-    e.rms_error = std::sqrt(err2 / double(e.count));
-    e.rel_rms = ref2 > 0 ? e.rms_error / e.rms_ref : 0;
-    e.snr_db = err2 > 0 ? 10 * std::log10(ref2 / err2)
-                              : std::numeric_limits<double>::infinity();
-  }
-  return e;
+  return error_stats_from_sums(total.count, total.sums[1], total.sums[0], total.sums[2]);
 }
 
 namespace {
-
-nlohmann::json read_json_file(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) fail("{}: cannot open", p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    return nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: not valid JSON ({})", p.string(), e.what());
-  }
-}
 
 WeightView::DType weight_dtype(DType d) {
   return d == DType::kBF16 ? WeightView::DType::kBF16
@@ -176,8 +151,7 @@ QuantizeReport quantize_checkpoint(const fs::path& src, const fs::path& out,
   QuantizeReport report;
   if (!fs::is_directory(src)) fail("{}: not a model directory", src.string());
   const Checkpoint ckpt = Checkpoint::open(src);
-  nlohmann::json config = read_json_file(src / "config.json");
-  if (!config.is_object()) fail("{}: config.json must be a JSON object", src.string());
+  nlohmann::json config = read_config_json(src);
   if (config.contains("quantization_config") && !config.at("quantization_config").is_null()) {
     fail("{}: the checkpoint is already quantized (config.json has a quantization_config); "
          "dequantize it first with `finefp8 dequantize`", src.string());
@@ -260,19 +234,7 @@ QuantizeReport quantize_checkpoint(const fs::path& src, const fs::path& out,
   qjson["fmt"] = "e4m3";  // DeepSeek's key, kept by DeepSeek/Qwen FP8 checkpoints; ignored by transformers
   config["quantization_config"] = qjson;
   write_file_atomic(dir.temp_path() / "config.json", config.dump(2) + "\n");
-  // Every other top-level file of the source (tokenizer, generation config, chat template,
-  // license, README): copied as they are.
-  for (const auto& entry : fs::directory_iterator(src)) {
-    const std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file() || name == "config.json" || name == "model.safetensors.index.json" ||
-        ends_with(name, ".safetensors")) {
-      continue;
-    }
-    std::error_code ec;
-    fs::copy_file(entry.path(), dir.temp_path() / name, ec);
-    if (ec) fail("cannot copy {}: {}", entry.path().string(), ec.message());
-    report.copied_files.push_back(name);
-  }
+  report.copied_files = copy_side_files(src, dir.temp_path());
   check_interrupt(interrupt);
   dir.commit();
   report.modules_to_not_convert = not_converted;

@@ -9,15 +9,20 @@ namespace finefp8 {
 
 ErrorStats error_stats(std::span<const float> ref, std::span<const float> approx) {
   FINEFP8_ASSERT(ref.size() == approx.size());
-  ErrorStats s;
-  s.count = ref.size();
-  double sum_ref2 = 0, sum_err2 = 0;
+  double sum_ref2 = 0, sum_err2 = 0, max_abs = 0;
   for (size_t i = 0; i < ref.size(); ++i) {
     const double e = double(approx[i]) - double(ref[i]);
     sum_ref2 += double(ref[i]) * ref[i];
     sum_err2 += e * e;
-    s.max_abs_error = std::max(s.max_abs_error, std::fabs(e));
+    max_abs = std::max(max_abs, std::fabs(e));
   }
+  return error_stats_from_sums(ref.size(), sum_ref2, sum_err2, max_abs);
+}
+
+ErrorStats error_stats_from_sums(size_t count, double sum_ref2, double sum_err2, double max_abs) {
+  ErrorStats s;
+  s.count = count;
+  s.max_abs_error = max_abs;
   if (s.count == 0) return s;
   s.rms_ref = std::sqrt(sum_ref2 / double(s.count));
   s.rms_error = std::sqrt(sum_err2 / double(s.count));

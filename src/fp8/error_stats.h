@@ -16,4 +16,7 @@ struct ErrorStats {
 
 ErrorStats error_stats(std::span<const float> ref, std::span<const float> approx);
 
+// The same from accumulated sums: sum ref^2, sum (approx - ref)^2, max |approx - ref|.
+ErrorStats error_stats_from_sums(size_t count, double sum_ref2, double sum_err2, double max_abs);
+
 }  // namespace finefp8

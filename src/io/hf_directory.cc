@@ -1,0 +1,43 @@
+#include "io/hf_directory.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "util/error.h"
+
+namespace finefp8 {
+namespace fs = std::filesystem;
+
+nlohmann::json read_config_json(const fs::path& dir) {
+  const fs::path p = dir / "config.json";
+  std::ifstream in(p);
+  if (!in) fail("{}: cannot open (a model directory needs its config.json)", p.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not valid JSON ({})", p.string(), e.what());
+  }
+  if (!j.is_object()) fail("{}: must be a JSON object", p.string());
+  return j;
+}
+
+std::vector<std::string> copy_side_files(const fs::path& src, const fs::path& dst) {
+  std::vector<std::string> copied;
+  for (const auto& entry : fs::directory_iterator(src)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || name == "config.json" || name == "model.safetensors.index.json" ||
+        entry.path().extension() == ".safetensors") {
+      continue;
+    }
+    std::error_code ec;
+    fs::copy_file(entry.path(), dst / name, ec);
+    if (ec) fail("cannot copy {}: {}", entry.path().string(), ec.message());
+    copied.push_back(name);
+  }
+  return copied;
+}
+
+}  // namespace finefp8
