@@ -47,6 +47,7 @@ DequantizeReport dequantize_checkpoint(const fs::path& src, const fs::path& out,
     fail("dequantize: output dtype must be bf16, fp16 or fp32");
   }
   if (!fs::is_directory(src)) fail("{}: not a model directory", src.string());
+  check_distinct_output(src, out);
   const Checkpoint ckpt = Checkpoint::open(src);
   nlohmann::json config = read_config_json(src);
   Fp8QuantConfig qc;  // defaults: 128x128, weight_scale_inv

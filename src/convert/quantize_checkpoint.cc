@@ -150,6 +150,7 @@ QuantizeReport quantize_checkpoint(const fs::path& src, const fs::path& out,
                                    const QuantizeOptions& o, const std::atomic<bool>* interrupt) {
   QuantizeReport report;
   if (!fs::is_directory(src)) fail("{}: not a model directory", src.string());
+  check_distinct_output(src, out);
   const Checkpoint ckpt = Checkpoint::open(src);
   nlohmann::json config = read_config_json(src);
   if (config.contains("quantization_config") && !config.at("quantization_config").is_null()) {

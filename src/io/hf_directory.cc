@@ -8,6 +8,13 @@
 namespace finefp8 {
 namespace fs = std::filesystem;
 
+void check_distinct_output(const fs::path& src, const fs::path& out) {
+  std::error_code ec;
+  if (fs::exists(out, ec) && fs::equivalent(src, out, ec)) {
+    fail("the output {} is the source model directory itself; write to a new directory", out.string());
+  }
+}
+
 nlohmann::json read_config_json(const fs::path& dir) {
   const fs::path p = dir / "config.json";
   std::ifstream in(p);

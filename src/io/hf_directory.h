@@ -8,6 +8,10 @@
 
 namespace finefp8 {
 
+// Error unless `out` is a different place than the model directory `src` (a converter
+// writing over its own input would delete it on commit).
+void check_distinct_output(const std::filesystem::path& src, const std::filesystem::path& out);
+
 // `dir`/config.json parsed; Error if missing, not JSON or not an object.
 nlohmann::json read_config_json(const std::filesystem::path& dir);
 

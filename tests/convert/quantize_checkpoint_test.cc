@@ -205,6 +205,17 @@ TEST_F(QuantizeCheckpointTest, RefusesExistingOutputAlreadyFp8InputAndInterrupts
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("already quantized"), std::string::npos) << e.what();
   }
+  {
+    QuantizeOptions force = quiet();
+    force.overwrite = true;
+    try {
+      quantize_checkpoint(src_, src_, force);
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("is the source model directory itself"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(fs::exists(src_ / "model.safetensors"));
+  }
   std::atomic<bool> stop{true};
   EXPECT_THROW(quantize_checkpoint(src_, root_ / "stopped", quiet(), &stop), Error);
   EXPECT_FALSE(fs::exists(root_ / "stopped"));
