@@ -16,6 +16,7 @@
 #include "io/quant_config.h"
 #include "io/safetensors_writer.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/parallel.h"
 #include "util/progress.h"
 
@@ -23,10 +24,6 @@ namespace finefp8 {
 namespace fs = std::filesystem;
 
 namespace {
-
-void check_interrupt(const std::atomic<bool>* interrupt) {
-  if (interrupt != nullptr && interrupt->load()) fail("interrupted");
-}
 
 // Stores fp32 `v` as element i of `out` in `dtype`.
 void store(DType dtype, uint8_t* out, size_t i, float v) {
@@ -83,7 +80,7 @@ DequantizeReport dequantize_checkpoint(const fs::path& src, const fs::path& out,
   std::vector<uint8_t> buf;
   uint64_t done = 0;
   for (size_t i = 0; i < ckpt.tensors().size(); ++i) {
-    check_interrupt(interrupt);
+    throw_if_interrupted(interrupt);
     const auto& e = ckpt.tensors()[i];
     const TensorInfo& t = *e.info;
     const SafetensorsFile& shard = ckpt.shards()[e.shard];
@@ -126,7 +123,7 @@ DequantizeReport dequantize_checkpoint(const fs::path& src, const fs::path& out,
   config.erase("quantization_config");
   write_file_atomic(dir.temp_path() / "config.json", config.dump(2) + "\n");
   report.copied_files = copy_side_files(src, dir.temp_path());
-  check_interrupt(interrupt);
+  throw_if_interrupted(interrupt);
   dir.commit();
   report.seconds = progress.seconds();
   return report;

@@ -15,6 +15,7 @@
 #include "io/quant_config.h"
 #include "io/safetensors_writer.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/parallel.h"
 #include "util/progress.h"
 
@@ -23,17 +24,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 std::string_view last_component(std::string_view module) {
   const size_t dot = module.rfind('.');
   return dot == std::string_view::npos ? module : module.substr(dot + 1);
-}
-
-void check_interrupt(const std::atomic<bool>* interrupt) {
-  if (interrupt != nullptr && interrupt->load()) fail("interrupted");
 }
 
 // Sums for the error statistics of one block row, merged under a lock.
@@ -48,7 +41,7 @@ TensorPlan plan_tensor(const TensorInfo& t, const QuantizeOptions& o) {
   if (t.dtype != DType::kF32 && t.dtype != DType::kBF16 && t.dtype != DType::kF16) {
     return {false, fmt::format("kept: dtype {}", dtype_name(t.dtype)), false};
   }
-  if (!ends_with(t.name, ".weight") || t.shape.size() != 2) return {false, "kept: not a 2-D weight", false};
+  if (!t.name.ends_with(".weight") || t.shape.size() != 2) return {false, "kept: not a 2-D weight", false};
   const std::string_view module = std::string_view(t.name).substr(0, t.name.size() - 7);
   const std::string_view last = last_component(module);
   if (module.find("embed") != std::string_view::npos || last == "wte" || last == "wpe") {
@@ -93,7 +86,7 @@ ErrorStats quantize_weight_fast(const WeightView& w, BlockShape block, std::span
     std::vector<uint32_t> amax_bits(grid.cols);
     ErrorSums sums;
     for (size_t br = br_begin; br < br_end; ++br) {
-      check_interrupt(interrupt);
+      throw_if_interrupted(interrupt);
       const size_t r0 = br * block.rows, r1 = std::min(w.rows, r0 + block.rows);
       std::fill(amax_bits.begin(), amax_bits.end(), 0u);
       for (size_t r = r0; r < r1; ++r) {
@@ -196,7 +189,7 @@ QuantizeReport quantize_checkpoint(const fs::path& src, const fs::path& out,
   std::vector<uint8_t> codes;
   std::vector<float> scales;
   for (size_t i = 0; i < ckpt.tensors().size(); ++i) {
-    check_interrupt(interrupt);
+    throw_if_interrupted(interrupt);
     const auto& e = ckpt.tensors()[i];
     const TensorInfo& t = *e.info;
     const SafetensorsFile& shard = ckpt.shards()[e.shard];
@@ -236,7 +229,7 @@ QuantizeReport quantize_checkpoint(const fs::path& src, const fs::path& out,
   config["quantization_config"] = qjson;
   write_file_atomic(dir.temp_path() / "config.json", config.dump(2) + "\n");
   report.copied_files = copy_side_files(src, dir.temp_path());
-  check_interrupt(interrupt);
+  throw_if_interrupted(interrupt);
   dir.commit();
   report.modules_to_not_convert = not_converted;
   report.seconds = progress.seconds();

@@ -1,11 +1,10 @@
 #include "io/checkpoint.h"
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_file.h"
 #include "util/error.h"
 
 namespace finefp8 {
@@ -37,16 +36,7 @@ fs::path checked_shard_path(const fs::path& dir, const std::string& file_name,
 
 std::map<std::string, std::string> read_safetensors_index(const fs::path& index_json) {
   const std::string src = index_json.string();
-  std::ifstream in(index_json, std::ios::binary);
-  if (!in) fail("{}: cannot open", src);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: not valid JSON ({})", src, e.what());
-  }
+  const nlohmann::json j = read_json_file(index_json);
   if (!j.is_object() || !j.contains("weight_map") || !j.at("weight_map").is_object()) {
     fail("{}: expected an object with a 'weight_map' object", src);
   }

@@ -6,12 +6,6 @@
 #include "util/error.h"
 
 namespace finefp8 {
-namespace {
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-}  // namespace
-
 CheckpointSummary summarize_checkpoint(const Checkpoint& ckpt) {
   CheckpointSummary s;
   for (const Checkpoint::Entry& e : ckpt.tensors()) {
@@ -22,7 +16,7 @@ CheckpointSummary summarize_checkpoint(const Checkpoint& ckpt) {
     total.bytes += t.bytes();
     s.total_bytes += t.bytes();
     s.total_elements += t.elements();
-    if (!ends_with(t.name, ".weight")) continue;
+    if (!t.name.ends_with(".weight")) continue;
     const bool fp8 = t.dtype == DType::kF8_E4M3 || t.dtype == DType::kF8_E5M2;
     if (fp8) {
       const TensorInfo* scale = nullptr;

@@ -10,10 +10,6 @@
 namespace finefp8 {
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 std::vector<uint64_t> expected_scale_shape(const TensorInfo& w, const std::optional<BlockShape>& block) {
   std::vector<uint64_t> shape(w.shape.begin(), w.shape.end() - 2);
   const uint64_t rows = w.shape[w.shape.size() - 2], cols = w.shape.back();
@@ -42,7 +38,7 @@ std::vector<Fp8LinearTensors> validate_fp8_checkpoint(const Checkpoint& ckpt,
   for (const Checkpoint::Entry& e : ckpt.tensors()) {
     const TensorInfo& w = *e.info;
     if (w.dtype != DType::kF8_E4M3) continue;
-    if (!ends_with(w.name, ".weight")) {
+    if (!w.name.ends_with(".weight")) {
       fail("{}: tensor '{}' is F8_E4M3 but not a '.weight'; finefp8 does not know how to use it",
            src, w.name);
     }
@@ -84,7 +80,7 @@ std::vector<Fp8LinearTensors> validate_fp8_checkpoint(const Checkpoint& ckpt,
   }
   for (const Checkpoint::Entry& e : ckpt.tensors()) {
     const std::string& n = e.info->name;
-    if (ends_with(n, ".weight" + suffix) && used_scales.count(n) == 0) {
+    if (n.ends_with(".weight" + suffix) && used_scales.count(n) == 0) {
       fail("{}: scale '{}' has no FP8 weight '{}'", src, n, n.substr(0, n.size() - suffix.size()));
     }
   }

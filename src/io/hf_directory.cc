@@ -1,8 +1,6 @@
 #include "io/hf_directory.h"
 
-#include <fstream>
-#include <sstream>
-
+#include "io/json_file.h"
 #include "util/error.h"
 
 namespace finefp8 {
@@ -17,16 +15,8 @@ void check_distinct_output(const fs::path& src, const fs::path& out) {
 
 nlohmann::json read_config_json(const fs::path& dir) {
   const fs::path p = dir / "config.json";
-  std::ifstream in(p);
-  if (!in) fail("{}: cannot open (a model directory needs its config.json)", p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: not valid JSON ({})", p.string(), e.what());
-  }
+  if (!fs::exists(p)) fail("{}: no such file; a Hugging Face model directory holds config.json", p.string());
+  const nlohmann::json j = read_json_file(p);
   if (!j.is_object()) fail("{}: must be a JSON object", p.string());
   return j;
 }

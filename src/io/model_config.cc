@@ -1,5 +1,7 @@
 #include "io/model_config.h"
 
+#include "io/json_file.h"
+
 #include <array>
 #include <cmath>
 #include <fstream>
@@ -430,18 +432,7 @@ ModelConfig load_model_config(const std::filesystem::path& config_json) {
   if (!std::filesystem::exists(path, ec)) {
     fail("{}: no such file; a Hugging Face model directory holds config.json", name);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open for reading", name);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) fail("{}: read error", name);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(bytes.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() reads "[json.exception.parse_error.101] parse error at line L, column C: ...".
-    fail("{}: not valid JSON (byte {}): {}", name, e.byte, e.what());
-  }
+  const nlohmann::json j = read_json_file(path);
   if (!j.is_object()) {
     fail("{}: a model config must be a JSON object, got {}", name, ConfigFields::describe(j));
   }
