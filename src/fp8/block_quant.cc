@@ -16,17 +16,6 @@ ScaleGrid scale_grid(size_t rows, size_t cols, BlockShape block) {
           (cols + size_t(block.cols) - 1) / size_t(block.cols)};
 }
 
-float WeightView::at(size_t r, size_t c) const {
-  const size_t i = r * cols + c;
-  switch (dtype) {
-    case DType::kF32: return static_cast<const float*>(data)[i];
-    case DType::kBF16: return bf16_to_f32(static_cast<const bf16*>(data)[i]);
-    case DType::kF16: return fp16_to_f32(static_cast<const fp16*>(data)[i]);
-  }
-  FINEFP8_ASSERT(false);
-}
-
-
 BlockScale block_scale(float amax, ScaleRecipe recipe) {
   if (recipe == ScaleRecipe::kTransformers) {
     // transformers writes `448.0 / amax`; PyTorch evaluates python-scalar / tensor as

@@ -50,7 +50,6 @@ struct WeightView {
   DType dtype = DType::kF32;
   size_t rows = 0;
   size_t cols = 0;
-  float at(size_t r, size_t c) const;
   // out[0, c1 - c0) = row r, columns [c0, c1), as fp32 (exact).
   void row_to_f32(size_t r, size_t c0, size_t c1, float* out) const;
 };
