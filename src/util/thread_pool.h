@@ -1,0 +1,63 @@
+#pragma once
+// ThreadPool: a fixed set of worker threads for the hot loops of inference (kernels,
+// attention), so a forward pass never creates threads. Workers spin briefly before
+// sleeping, because decode issues hundreds of short parallel sections per token.
+//
+// Contract: one parallel section at a time per pool; a section started from inside another
+// (fn calling parallel_for on the same pool) runs inline on the calling thread, so callers
+// never oversubscribe the machine.
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace finefp8 {
+
+class ThreadPool {
+ public:
+  // `threads` workers in all, the calling thread included; 0 = all hardware threads.
+  explicit ThreadPool(int threads = 0);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return int(workers_.size()) + 1; }
+
+  // Splits [0, n) into size() contiguous chunks (fewer if n is small) and runs
+  // fn(begin, end) for each, the caller taking the first. Returns when all are done; the
+  // first exception thrown by any chunk is rethrown here.
+  void parallel_for(size_t n, const std::function<void(size_t begin, size_t end)>& fn);
+
+ private:
+  void worker_loop(size_t index);
+  void run_chunk(size_t index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<size_t> pending_{0};
+  std::atomic<bool> busy_{false};
+  bool stop_ = false;
+  // The current section (valid while pending_ > 0).
+  const std::function<void(size_t, size_t)>* fn_ = nullptr;
+  size_t n_ = 0, chunks_ = 0;
+  std::vector<std::exception_ptr> errors_;
+};
+
+// Runs fn(begin, end) over [0, n) on `pool`, or inline on the caller when pool is null.
+inline void parallel_for(ThreadPool* pool, size_t n,
+                         const std::function<void(size_t begin, size_t end)>& fn) {
+  if (pool) {
+    pool->parallel_for(n, fn);
+  } else if (n > 0) {
+    fn(0, n);
+  }
+}
+
+}  // namespace finefp8
