@@ -138,9 +138,7 @@ void dense_linear(const float* x, size_t m, const DenseWeight& w, const float* b
         const float* xi = x + i * k;
         float acc = 0.0f;
         for (size_t t = 0; t < k; ++t) acc += xi[t] * row[t];
-        float v = round_to(out_dtype, acc);
-        if (bias) v = round_to(out_dtype, v + bias[j]);
-        y[i * n + j] = v;
+        y[i * n + j] = round_to(out_dtype, bias ? acc + bias[j] : acc);
       }
     }
   });

@@ -60,9 +60,7 @@ void gemm_w8a16_ref(std::span<const float> x, size_t m, const Fp8WeightView& w,
         const float wv = round_to(act_dtype, e4m3_to_f32(w.codes[j * k + kk]) * w_s[kk / w.block.cols]);
         acc += x[i * k + kk] * wv;
       }
-      float y = round_to(act_dtype, acc);
-      if (!bias.empty()) y = round_to(act_dtype, y + bias[j]);
-      out[i * w.n + j] = y;
+      out[i * w.n + j] = round_to(act_dtype, bias.empty() ? acc : acc + bias[j]);
     }
   }
 }

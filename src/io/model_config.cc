@@ -334,10 +334,21 @@ ModelConfig parse_model_config(const nlohmann::json& j, std::string_view source)
     c.raw = j;
     ConfigFields f(c.raw, source);
 
-    std::vector<std::string> archs = f.strings("architectures");
-    if (archs.empty()) f.fail("architectures", "is empty (e.g. [\"LlamaForCausalLM\"])");
-    c.architecture = archs[0];
     const Architecture* arch = nullptr;
+    if (!f.has("architectures")) {
+      // transformers' config classes do not write `architectures` (only a saved model does);
+      // AutoModelForCausalLM then picks the class from model_type, and so does this.
+      const std::string type = f.string("model_type");
+      for (const auto& a : kArchitectures) {
+        if (a.model_type == type) arch = &a;
+      }
+      if (!arch) f.fail("architectures", fmt::format("is missing and model_type \"{}\" is not one of the supported ({})", type, architecture_list()));
+      c.architecture = arch->name;
+    } else {
+      std::vector<std::string> archs = f.strings("architectures");
+      if (archs.empty()) f.fail("architectures", "is empty (e.g. [\"LlamaForCausalLM\"])");
+      c.architecture = archs[0];
+    }
     for (const auto& a : kArchitectures) {
       if (a.name == c.architecture) arch = &a;
     }

@@ -298,7 +298,10 @@ TEST(ModelConfig, ErrorsNameFieldAndSource) {
   expect_error(with(l, "/max_position_embeddings"_json_pointer, nullptr),
                {"'max_position_embeddings' is missing"});
   expect_error(without(l, "/intermediate_size"_json_pointer), {"'intermediate_size'"});
-  expect_error(without(l, "/architectures"_json_pointer), {"'architectures' is missing"});
+  EXPECT_EQ(parse_model_config(without(l, "/architectures"_json_pointer), "c").architecture,
+            "LlamaForCausalLM");  // from model_type, as AutoModelForCausalLM does
+  expect_error(without(with(l, "/model_type"_json_pointer, "gpt2"), "/architectures"_json_pointer),
+               {"'architectures' is missing and model_type \"gpt2\""});
   expect_error(with(l, "/architectures"_json_pointer, "LlamaForCausalLM"),
                {"'architectures' must be a list of strings"});
   expect_error(with(l, "/architectures"_json_pointer, json::array()), {"'architectures' is empty"});
