@@ -72,11 +72,11 @@ std::pair<size_t, int32_t> AddedTokens::Trie::longest(std::string_view text, siz
 AddedTokens::AddedTokens(std::vector<AddedToken> tokens, const Normalizer* normalizer)
     : tokens_(std::move(tokens)) {
   for (size_t k = 0; k < tokens_.size(); ++k) {
-    const AddedToken& t = tokens_[k];
+    AddedToken& t = tokens_[k];
+    t.piece = t.content;
     if (t.normalized && normalizer != nullptr) {
-      std::string n = t.content;
-      normalizer->normalize(n);
-      normalized_.insert(n, static_cast<int32_t>(k));
+      normalizer->normalize(t.piece);
+      normalized_.insert(t.piece, static_cast<int32_t>(k));
     } else if (t.normalized) {
       normalized_.insert(t.content, static_cast<int32_t>(k));
     } else {

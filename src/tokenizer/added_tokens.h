@@ -21,6 +21,9 @@ struct AddedToken {
   bool rstrip = false;
   bool normalized = false;
   bool single_word = false;
+  // The token's string for decoding and piece(): the content, or for a `normalized` token its
+  // normalized content (what the library's id_to_token returns).
+  std::string piece;
 };
 
 // A piece of text: an added token (id >= 0) or plain text to normalize and tokenize (id < 0).

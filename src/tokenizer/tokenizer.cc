@@ -125,7 +125,7 @@ Tokenizer Tokenizer::from_json(const json& tj, const json& config, std::string_v
   m.special_by_id.assign(m.vocab_size, 0);
   m.added = tok::AddedTokens(std::move(added), m.normalizer.get());
   for (const auto& a : m.added.tokens()) {
-    m.added_by_id[static_cast<size_t>(a.id)] = &a.content;
+    m.added_by_id[static_cast<size_t>(a.id)] = &a.piece;
     m.special_by_id[static_cast<size_t>(a.id)] = a.special ? 1 : 0;
     m.added_ids.emplace(a.content, a.id);
   }

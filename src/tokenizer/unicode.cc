@@ -161,6 +161,8 @@ std::string lowercase(std::string_view s) {
     const uint32_t cp = next_code_point(s, i);
     if (cp < 0x80) {
       out += static_cast<char>(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
+    } else if (cp == 0x130) {
+      out += "i\xCC\x87";  // the one unconditional multi-character lowercase (SpecialCasing)
     } else {
       append_utf8(out, static_cast<uint32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))));
     }

@@ -52,7 +52,7 @@ bool is_alphanumeric(uint32_t cp);
 enum class NormalForm { kNFC, kNFD, kNFKC, kNFKD };
 // Unicode normalization (utf8proc) of valid UTF-8. Pure ASCII is returned unchanged.
 std::string normalize_unicode(std::string_view s, NormalForm form);
-// Simple lowercase mapping per code point (Rust str::to_lowercase, without the final-sigma rule).
+// Lowercase per code point as Rust char::to_lowercase (U+0130 -> "i\u0307"; no final-sigma rule).
 std::string lowercase(std::string_view s);
 
 }  // namespace finefp8::tok

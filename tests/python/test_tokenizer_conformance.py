@@ -4,8 +4,9 @@ requirements.txt): for every tokenizer directory, 10,000 strings from the commit
 with and without BOS/EOS), and decoding the library's ids must give the library's text (plain,
 skipping special tokens, and through the streaming decoder).
 
-Tokenizer directories: every ../shared/data/tokenizers/*/ holding tokenizer.json, plus those
-listed in FINEFP8_TOKENIZER_DIRS (os.pathsep-separated), e.g. SmolLM2's. Without the shared
+Tokenizer directories: every ../shared/data/tokenizers/*/ holding tokenizer.json, the tiny
+committed ones in tests/fixtures/tokenizers/ (Metaspace, byte fallback, normalizers, added-token
+flags the real ones lack), plus those listed in FINEFP8_TOKENIZER_DIRS (os.pathsep-separated), e.g. SmolLM2's. Without the shared
 data the test skips, except under CI, where it fails.
 """
 import json
@@ -27,6 +28,8 @@ N_STRINGS = int(os.environ.get("FINEFP8_TOKENIZER_CORPUS", "10000"))
 
 def tokenizer_dirs():
     dirs = sorted(p.parent for p in SHARED.glob("*/tokenizer.json")) if SHARED.is_dir() else []
+    if dirs:  # the committed tiny tokenizers (tools/fixtures/gen_tiny_tokenizers.py)
+        dirs += sorted(p.parent for p in (ROOT / "tests/fixtures/tokenizers").glob("*/tokenizer.json"))
     extra = os.environ.get("FINEFP8_TOKENIZER_DIRS", "")
     dirs += [pathlib.Path(d) for d in extra.split(os.pathsep) if d]
     return dirs
