@@ -70,9 +70,17 @@ def mismatches(corpus, got, want, limit=5):
     return len(bad), "\n".join(detail)
 
 
+def vector_strings():
+    """The strings of the llama.cpp vectors (../shared/data/tokenizer-vectors/*.inp)."""
+    out = []
+    for p in sorted((SHARED.parent / "tokenizer-vectors").glob("*.inp")):
+        out += p.read_text(encoding="utf-8").split("\n__ggml_vocab_test__\n")[:-1]
+    return out
+
+
 def corpus_for(tok):
     specials = [t.content for t in tok.get_added_tokens_decoder().values()]
-    return tokenizer_corpus.make(N_STRINGS, seed=20260, specials=specials)
+    return vector_strings() + tokenizer_corpus.make(N_STRINGS, seed=20260, specials=specials)
 
 
 @pytest.mark.parametrize("model_dir", DIRS or [None], ids=lambda d: d.name if d else "none")
