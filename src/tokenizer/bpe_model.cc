@@ -115,6 +115,18 @@ BpeModel BpeModel::from_json(const nlohmann::json& model, std::string_view what)
     if (it == m.vocab_.end()) m.all_fallback_ = false;
   }
 
+  constexpr std::string_view kMeta = "\xE2\x96\x81";
+  m.cut_before_metaspace_ = m.vocab_.contains(kMeta) && m.prefix_.empty() && m.suffix_.empty();
+  for (const auto& [token, id] : m.vocab_) {
+    if (!m.cut_before_metaspace_) break;
+    for (size_t at = token.find(kMeta, 1); at != std::string::npos; at = token.find(kMeta, at + 1)) {
+      if (at < kMeta.size() || token.compare(at - kMeta.size(), kMeta.size(), kMeta) != 0) {
+        m.cut_before_metaspace_ = false;
+        break;
+      }
+    }
+  }
+
   std::vector<MergeTable::Entry> entries;
   if (model.contains("merges") && !model["merges"].is_null()) {
     const auto& merges = model["merges"];
@@ -181,26 +193,66 @@ int32_t BpeModel::char_id(std::string_view ch, bool first, bool last) const {
   return it == vocab_.end() ? -1 : it->second;
 }
 
-void BpeModel::tokenize(std::string_view word, bool byte_level, std::vector<int32_t>& out) const {
+void BpeModel::tokenize(std::string_view word, bool byte_level, std::vector<int32_t>& out,
+                        WordCache* cache) const {
   if (word.empty()) return;
-  thread_local std::string mapped;
-  std::string_view text = word;
-  if (byte_level) {
-    mapped.clear();
-    append_byte_level(mapped, word);
-    text = mapped;
-  }
-  if (ignore_merges_) {
-    auto it = vocab_.find(text);
-    if (it != vocab_.end()) {
-      out.push_back(it->second);
+  if (cache != nullptr) {
+    auto it = cache->find(word);
+    if (it != cache->end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
       return;
     }
   }
+  const size_t first_out = out.size();
+  std::string mapped;
+  std::string_view text = word;
+  if (byte_level) {
+    mapped.reserve(word.size() * 2);
+    append_byte_level(mapped, word);
+    text = mapped;
+  }
+  auto it = ignore_merges_ ? vocab_.find(text) : vocab_.end();
+  if (it != vocab_.end()) {
+    out.push_back(it->second);
+    return;  // as cheap as the cache
+  } else if (cut_before_metaspace_ && !byte_level && text.size() > 64) {
+    constexpr std::string_view kMeta = "\xE2\x96\x81";
+    auto piece = [&](std::string_view p) {
+      if (cache != nullptr) {
+        auto c = cache->find(p);
+        if (c != cache->end()) {
+          out.insert(out.end(), c->second.begin(), c->second.end());
+          return;
+        }
+      }
+      const size_t from = out.size();
+      tokenize_chunk(p, out);
+      if (cache != nullptr && p.size() <= 256) {
+        cache->emplace(std::string(p), std::vector<int32_t>(
+                                           out.begin() + static_cast<std::ptrdiff_t>(from), out.end()));
+      }
+    };
+    size_t begin = 0;
+    for (size_t at = text.find(kMeta, 1); at != std::string::npos; at = text.find(kMeta, at + 1)) {
+      if (text.compare(at - kMeta.size(), kMeta.size(), kMeta) == 0) continue;  // a "▁" run
+      piece(text.substr(begin, at - begin));
+      begin = at;
+    }
+    piece(text.substr(begin));
+    return;  // the pieces were cached one by one
+  } else {
+    tokenize_chunk(text, out);
+  }
+  if (cache != nullptr && word.size() <= 256) {
+    cache->emplace(std::string(word), std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(first_out), out.end()));
+  }
+}
+
+void BpeModel::tokenize_chunk(std::string_view text, std::vector<int32_t>& out) const {
   thread_local std::vector<int32_t> ids;
   ids.clear();
   // Initial symbols: one per character, or byte fallback / unk for characters not in the vocab.
-  std::optional<int32_t> pending_unk;
+  int32_t pending_unk = -1;
   size_t i = 0;
   while (i < text.size()) {
     const size_t start = i;
@@ -208,9 +260,9 @@ void BpeModel::tokenize(std::string_view word, bool byte_level, std::vector<int3
     const std::string_view ch = text.substr(start, i - start);
     const int32_t id = char_id(ch, start == 0, i == text.size());
     if (id >= 0) {
-      if (pending_unk) {
-        ids.push_back(*pending_unk);
-        pending_unk.reset();
+      if (pending_unk >= 0) {
+        ids.push_back(pending_unk);
+        pending_unk = -1;
       }
       ids.push_back(id);
       continue;
@@ -229,11 +281,11 @@ void BpeModel::tokenize(std::string_view word, bool byte_level, std::vector<int3
       }
     }
     if (unk_id_) {
-      if (pending_unk && !fuse_unk_) ids.push_back(*pending_unk);
+      if (pending_unk >= 0 && !fuse_unk_) ids.push_back(pending_unk);
       pending_unk = *unk_id_;
     }
   }
-  if (pending_unk) ids.push_back(*pending_unk);
+  if (pending_unk >= 0) ids.push_back(pending_unk);
   merge(ids);
   out.insert(out.end(), ids.begin(), ids.end());
 }

@@ -23,14 +23,19 @@ struct StringHash {
 };
 using TokenMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
 
+// Ids of words already tokenized during one encode call (English repeats its words).
+using WordCache = std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>>;
+
 class BpeModel {
  public:
   // `model` is the "model" object; `what` names it in errors ("DIR/tokenizer.json: model").
   static BpeModel from_json(const nlohmann::json& model, std::string_view what);
 
   // Appends the ids of one pre-token. `word` is valid UTF-8 text; if `byte_level`, the
-  // model sees its bytes through the byte-level alphabet (byte_level.h). Thread-safe.
-  void tokenize(std::string_view word, bool byte_level, std::vector<int32_t>& out) const;
+  // model sees its bytes through the byte-level alphabet (byte_level.h). `cache` (optional)
+  // remembers results for the caller. Thread-safe.
+  void tokenize(std::string_view word, bool byte_level, std::vector<int32_t>& out,
+                WordCache* cache = nullptr) const;
 
   std::optional<int32_t> token_id(std::string_view token) const;
   // The token string of id, or nullptr.
@@ -52,6 +57,7 @@ class BpeModel {
   };
 
   int32_t char_id(std::string_view ch, bool first, bool last) const;
+  void tokenize_chunk(std::string_view text, std::vector<int32_t>& out) const;
   void merge(std::vector<int32_t>& ids) const;
 
   TokenMap vocab_;
@@ -66,6 +72,10 @@ class BpeModel {
   bool ignore_merges_ = false;
   std::string prefix_;  // continuing_subword_prefix
   std::string suffix_;  // end_of_word_suffix
+  // SentencePiece vocabularies where "▁" only ever starts a token or follows another "▁":
+  // no merge can cross the boundary before a "▁" that follows another character, so long
+  // words are cut there first (exactly the same result; lets the cache work on words).
+  bool cut_before_metaspace_ = false;
 };
 
 }  // namespace finefp8::tok

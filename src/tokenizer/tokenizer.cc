@@ -217,6 +217,8 @@ void Tokenizer::Impl::encode_text(std::string_view text, const EncodeOptions& o,
                                   std::vector<int32_t>& ids) const {
   std::vector<tok::PreToken> words;
   std::string seg;
+  tok::WordCache cache;
+  tok::WordCache* use_cache = text.size() >= 512 ? &cache : nullptr;
   for (const tok::TextPiece& p : added.split(text, false, o.parse_special)) {
     if (p.id >= 0) {
       ids.push_back(p.id);
@@ -238,7 +240,7 @@ void Tokenizer::Impl::encode_text(std::string_view text, const EncodeOptions& o,
       words.clear();
       words.push_back({seg.substr(q.begin, q.end - q.begin), p.begin == 0 && q.begin == 0});
       if (pre_tokenizer) pre_tokenizer->pre_tokenize(words);
-      for (const auto& w : words) model.tokenize(w.text, byte_level, ids);
+      for (const auto& w : words) model.tokenize(w.text, byte_level, ids, use_cache);
     }
   }
 }
