@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libfmt-dev libcli11-dev nlohmann-json3-dev libssl-dev libpcre2-dev
+  libfmt-dev libcli11-dev nlohmann-json3-dev libssl-dev libpcre2-dev libutf8proc-dev
   libgtest-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3 python3-venv python3-pip

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
       "Show the tensors, dtypes, architecture and FP8 quantization of a checkpoint (headers "
       "only)",
       finefp8::cli::add_inspect);
+  add("tokenize",
+      "Encode text with a model's tokenizer.json: ids and pieces, or JSON lines for scripts",
+      finefp8::cli::add_tokenize);
   add("cpu-info", "Show the CPU features finefp8 detected and the kernel tier it will use",
       finefp8::cli::add_cpu_info);
 
