@@ -15,5 +15,6 @@ Runner add_inspect(CLI::App& app);
 Runner add_quantize(CLI::App& app);
 Runner add_dequantize(CLI::App& app);
 Runner add_tokenize(CLI::App& app);
+Runner add_generate(CLI::App& app);
 
 }  // namespace finefp8::cli

@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   add("roundtrip",
       "Quantize a generated tensor to block FP8 and back; print error statistics and speed",
       finefp8::cli::add_roundtrip);
+  add("generate",
+      "Generate text with a Llama-family model: FP8 checkpoints as they are, or bf16 ones "
+      "quantized on load (--quantize fp8); streams output, reports speed and memory",
+      finefp8::cli::add_generate);
   add("quantize",
       "Quantize a bf16/fp16/fp32 Hugging Face checkpoint to fine-grained FP8 (streaming, atomic)",
       finefp8::cli::add_quantize);

@@ -76,7 +76,7 @@ BpeModel BpeModel::from_json(const nlohmann::json& model, std::string_view what)
   }
   int32_t max_id = -1;
   for (const auto& [token, id] : model["vocab"].items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (1 << 30)) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= kMaxTokenId) {
       fail("{}: vocab entry '{}' has no valid id", what, token);
     }
     if (valid_utf8_prefix(token) != token.size()) {

@@ -17,6 +17,10 @@
 
 namespace finefp8::tok {
 
+// Token ids are below 2^24 (real vocabularies stay under 300k): bounds what a hostile
+// tokenizer.json can make the loader allocate.
+constexpr int64_t kMaxTokenId = int64_t{1} << 24;
+
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

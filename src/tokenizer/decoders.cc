@@ -215,6 +215,7 @@ std::unique_ptr<Decoder> Decoder::from_json(const nlohmann::json& j, std::string
     if (!j.contains("decoders") || !j["decoders"].is_array()) {
       fail("{}: Sequence needs a 'decoders' array", what);
     }
+    const NestingGuard guard(what);
     std::vector<std::unique_ptr<Decoder>> parts;
     for (size_t i = 0; i < j["decoders"].size(); ++i) {
       parts.push_back(from_json(j["decoders"][i], fmt::format("{}.decoders[{}]", what, i)));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/unicode.h"
+#include "tokenizer/regex.h"
 #include "util/error.h"
 
 namespace finefp8::tok {
@@ -138,6 +139,7 @@ std::unique_ptr<Normalizer> Normalizer::from_json(const nlohmann::json& j, std::
     if (!j.contains("normalizers") || !j["normalizers"].is_array()) {
       fail("{}: Sequence needs a 'normalizers' array", what);
     }
+    const NestingGuard guard(what);
     std::vector<std::unique_ptr<Normalizer>> parts;
     for (size_t i = 0; i < j["normalizers"].size(); ++i) {
       parts.push_back(from_json(j["normalizers"][i], fmt::format("{}.normalizers[{}]", what, i)));

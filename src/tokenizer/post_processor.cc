@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tokenizer/bpe_model.h"
+#include "tokenizer/regex.h"
 #include "util/error.h"
 
 namespace finefp8::tok {
@@ -37,7 +39,7 @@ PostProcessor PostProcessor::from_json(
         fail("{}: special token '{}' of the template is not in 'special_tokens'", what, name);
       }
       for (const auto& id : specials[name]["ids"]) {
-        if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (1 << 30)) {
+        if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= kMaxTokenId) {
           fail("{}: special token '{}' has an invalid id", what, name);
         }
         (seen_sequence ? p.suffix : p.prefix).push_back(static_cast<int32_t>(id.get<int64_t>()));
@@ -60,6 +62,7 @@ PostProcessor PostProcessor::from_json(
     if (!j.contains("processors") || !j["processors"].is_array()) {
       fail("{}: Sequence needs a 'processors' array", what);
     }
+    const NestingGuard guard(what);
     for (size_t i = 0; i < j["processors"].size(); ++i) {
       PostProcessor q =
           from_json(j["processors"][i], fmt::format("{}.processors[{}]", what, i), token_id);

@@ -150,7 +150,7 @@ class ByteLevel final : public PreTokenizer {
   void pre_tokenize(std::vector<PreToken>& pieces) const override {
     if (add_prefix_space_) {
       for (auto& p : pieces) {
-        if (!p.text.empty() && p.text[0] != ' ') p.text.insert(0, " ");
+        if (!p.text.empty() && p.text[0] != ' ') p.text = " " + p.text;
       }
     }
     if (re_) {
@@ -309,6 +309,7 @@ std::unique_ptr<PreTokenizer> PreTokenizer::from_json(const nlohmann::json& j,
     if (!j.contains("pretokenizers") || !j["pretokenizers"].is_array()) {
       fail("{}: Sequence needs a 'pretokenizers' array", what);
     }
+    const NestingGuard guard(what);
     std::vector<std::unique_ptr<PreTokenizer>> parts;
     for (size_t i = 0; i < j["pretokenizers"].size(); ++i) {
       parts.push_back(

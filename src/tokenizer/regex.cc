@@ -88,8 +88,8 @@ Regex::Regex(std::string_view pattern, std::string_view what) : impl_(std::make_
   }
   impl_->jit = pcre2_jit_compile(impl_->code, PCRE2_JIT_COMPLETE) == 0;
   impl_->context = pcre2_match_context_create(nullptr);
-  pcre2_set_match_limit(impl_->context, 100'000'000);
-  pcre2_set_depth_limit(impl_->context, 10'000'000);
+  pcre2_set_match_limit(impl_->context, 10'000'000);
+  pcre2_set_depth_limit(impl_->context, 1'000'000);
 }
 
 Regex::~Regex() = default;
@@ -126,6 +126,18 @@ void Regex::find_all(std::string_view subject,
     }
   }
 }
+
+namespace {
+thread_local int nesting_depth = 0;
+}  // namespace
+
+NestingGuard::NestingGuard(std::string_view what) {
+  if (++nesting_depth > 32) {
+    --nesting_depth;
+    fail("{}: Sequence nested more than 32 levels deep", what);
+  }
+}
+NestingGuard::~NestingGuard() { --nesting_depth; }
 
 std::string regex_escape(std::string_view literal) {
   std::string out;

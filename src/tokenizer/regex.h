@@ -31,6 +31,16 @@ class Regex {
   std::unique_ptr<Impl> impl_;
 };
 
+// Counts nesting of "Sequence" components while a tokenizer.json is read; throws Error naming
+// `what` beyond 32 levels (a hostile file must not exhaust the stack).
+class NestingGuard {
+ public:
+  explicit NestingGuard(std::string_view what);
+  ~NestingGuard();
+  NestingGuard(const NestingGuard&) = delete;
+  NestingGuard& operator=(const NestingGuard&) = delete;
+};
+
 // Escapes a literal string for use in a pattern.
 std::string regex_escape(std::string_view literal);
 

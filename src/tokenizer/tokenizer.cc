@@ -109,7 +109,7 @@ Tokenizer Tokenizer::from_json(const json& tj, const json& config, std::string_v
       if (tk.content.empty()) fail("{}: empty 'content'", w);
       if (tok::valid_utf8_prefix(tk.content) != tk.content.size()) fail("{}: not UTF-8", w);
       const int64_t id = a["id"].get<int64_t>();
-      if (id < 0 || id >= (1 << 30)) fail("{}: id {} out of range", w, id);
+      if (id < 0 || id >= tok::kMaxTokenId) fail("{}: id {} out of range", w, id);
       tk.id = static_cast<int32_t>(id);
       tk.special = flag(a, "special", false, w);
       tk.lstrip = flag(a, "lstrip", false, w);
@@ -173,6 +173,13 @@ Tokenizer Tokenizer::from_json(const json& tj, const json& config, std::string_v
         p.suffix.push_back(m.eos.front());
       }
       m.post = p;
+    }
+  }
+  for (const auto* list : {&m.post.prefix, &m.post.suffix}) {
+    for (int32_t id : *list) {
+      if (id < 0 || static_cast<size_t>(id) >= m.vocab_size) {
+        fail("{}: post_processor: special token id {} is outside the vocabulary", what, id);
+      }
     }
   }
   return t;

@@ -80,7 +80,8 @@ def vector_strings():
 
 def corpus_for(tok):
     specials = [t.content for t in tok.get_added_tokens_decoder().values()]
-    return vector_strings() + tokenizer_corpus.make(N_STRINGS, seed=20260, specials=specials)
+    seed = int(os.environ.get("FINEFP8_TOKENIZER_SEED", "20260"))
+    return vector_strings() + tokenizer_corpus.make(N_STRINGS, seed=seed, specials=specials)
 
 
 @pytest.mark.parametrize("model_dir", DIRS or [None], ids=lambda d: d.name if d else "none")
