@@ -1,0 +1,182 @@
+// The AVX2 + FMA (x86-64-v3) linear kernels: weights decoded to fp32 panels [K block x 32
+// outputs] once per group and block, then fp32 FMA over register blocks of 5 rows x 16
+// outputs. Built with -march=haswell only (CMake finefp8_isa_sources); reached through
+// dispatch in linear.cc.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "cpu/e4m3_decode_avx2.h"
+#include "cpu/linear_layout.h"
+
+namespace finefp8::cpu {
+namespace {
+using avx2_detail::decode8;
+
+inline __m256 round_bf16(__m256 v) {
+  const __m256i b = _mm256_castps_si256(v);
+  __m256i r = _mm256_add_epi32(
+      b, _mm256_add_epi32(_mm256_set1_epi32(0x7FFF), _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1))));
+  const __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
+  r = _mm256_castps_si256(
+      _mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(_mm256_or_si256(b, _mm256_set1_epi32(0x00400000))), nan));
+  return _mm256_castsi256_ps(_mm256_and_si256(r, _mm256_set1_epi32(int(0xFFFF0000u))));
+}
+
+template <typename T>
+T* scratch(std::vector<T>& buf, size_t count) {
+  const size_t pad = 64 / sizeof(T);
+  if (buf.size() < count + pad) buf.resize(count + pad);
+  auto p = reinterpret_cast<uintptr_t>(buf.data());
+  return reinterpret_cast<T*>((p + 63) & ~uintptr_t(63));
+}
+
+// R rows of x against outputs [16 h, 16 h + 16) of a fp32 panel [len][32].
+template <int R>
+inline void micro(const float* panel, size_t len, const float* x, size_t ldx, float* acc,
+                  const GemmTask& t, const float* a_s, const float* ws) {
+  __m256 p0[R], p1[R];
+  for (int r = 0; r < R; ++r) p0[r] = p1[r] = _mm256_setzero_ps();
+  for (size_t k = 0; k < len; ++k) {
+    const __m256 w0 = _mm256_load_ps(panel + k * kGroupN);
+    const __m256 w1 = _mm256_load_ps(panel + k * kGroupN + 8);
+    for (int r = 0; r < R; ++r) {
+      const __m256 xv = _mm256_broadcast_ss(x + r * ldx + k);
+      p0[r] = _mm256_fmadd_ps(xv, w0, p0[r]);
+      p1[r] = _mm256_fmadd_ps(xv, w1, p1[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float* a = acc + r * kGroupN;
+    __m256 q0 = p0[r], q1 = p1[r];
+    if (t.promote) {  // (partial * a_s) * w_s, as the reference
+      const __m256 as = _mm256_set1_ps(a_s[r * t.kl.kblocks]);
+      q0 = _mm256_mul_ps(_mm256_mul_ps(q0, as), _mm256_loadu_ps(ws));
+      q1 = _mm256_mul_ps(_mm256_mul_ps(q1, as), _mm256_loadu_ps(ws + 8));
+    }
+    _mm256_storeu_ps(a, _mm256_add_ps(_mm256_loadu_ps(a), q0));
+    _mm256_storeu_ps(a + 8, _mm256_add_ps(_mm256_loadu_ps(a + 8), q1));
+  }
+}
+
+void store_outputs(const GemmTask& t, size_t g, const float* acc) {
+  const size_t n0 = g * kGroupN, cnt = std::min(kGroupN, t.n - n0);
+  alignas(32) float b[kGroupN] = {}, out[kGroupN];
+  if (t.bias) std::memcpy(b, t.bias + n0, cnt * sizeof(float));
+  for (size_t r = 0; r < t.m; ++r) {
+    for (size_t q = 0; q < kGroupN; q += 8) {
+      __m256 v = _mm256_loadu_ps(acc + r * kGroupN + q);
+      if (t.out == OutDType::kBF16) v = round_bf16(v);
+      if (t.bias) {
+        v = _mm256_add_ps(v, _mm256_load_ps(b + q));
+        if (t.out == OutDType::kBF16) v = round_bf16(v);
+      }
+      _mm256_store_ps(out + q, v);
+    }
+    std::memcpy(t.y + r * t.n + n0, out, cnt * sizeof(float));
+  }
+}
+
+template <typename Panel>
+void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
+  constexpr int kRows = 5;
+  thread_local std::vector<float> acc_buf, panel_buf;
+  float* acc = scratch(acc_buf, t.m * kGroupN);
+  float* pbuf = scratch(panel_buf, t.kl.bcp * kGroupN);
+  const size_t ldx = t.kl.kp;
+  for (size_t g = g0; g < g1; ++g) {
+    std::memset(acc, 0, t.m * kGroupN * sizeof(float));
+    for (size_t kb = 0; kb < t.kl.kblocks; ++kb) {
+      const float* p = panel(g, kb, pbuf);
+      const size_t len = t.kl.plen(kb);
+      const float* ws = t.gscale ? t.gscale + (g * t.kl.kblocks + kb) * kGroupN : nullptr;
+      for (size_t h = 0; h < 2; ++h) {
+        for (size_t r0 = 0; r0 < t.m; r0 += kRows) {
+          const float* x = t.xf + r0 * ldx + t.kl.off(kb);
+          const float* as = t.a_s ? t.a_s + r0 * t.kl.kblocks + kb : nullptr;
+          float* a = acc + r0 * kGroupN + 16 * h;
+          const float* wsh = ws ? ws + 16 * h : nullptr;
+          switch (std::min<size_t>(kRows, t.m - r0)) {
+            case 1: micro<1>(p + 16 * h, len, x, ldx, a, t, as, wsh); break;
+            case 2: micro<2>(p + 16 * h, len, x, ldx, a, t, as, wsh); break;
+            case 3: micro<3>(p + 16 * h, len, x, ldx, a, t, as, wsh); break;
+            case 4: micro<4>(p + 16 * h, len, x, ldx, a, t, as, wsh); break;
+            default: micro<5>(p + 16 * h, len, x, ldx, a, t, as, wsh); break;
+          }
+        }
+      }
+    }
+    store_outputs(t, g, acc);
+  }
+}
+
+// 64 natural-order codes (32 outputs x 2 columns) -> two fp32 panel rows of 32.
+inline void decode_pair_row(const uint8_t* src, float* even, float* odd, const float* ws, bool scale,
+                            bool round) {
+  for (int q = 0; q < 4; ++q) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16 * q)));
+    __m256 e = decode8(v), o = decode8(_mm256_srli_epi32(v, 8));
+    if (scale) {
+      const __m256 s = _mm256_loadu_ps(ws + 8 * q);
+      e = _mm256_mul_ps(e, s);
+      o = _mm256_mul_ps(o, s);
+      if (round) {
+        e = round_bf16(e);
+        o = round_bf16(o);
+      }
+    }
+    _mm256_store_ps(even + 8 * q, e);
+    _mm256_store_ps(odd + 8 * q, o);
+  }
+}
+
+}  // namespace
+
+void decode_pair_row_avx2(const uint8_t* natural, float* out) {
+  alignas(32) float even[32], odd[32];
+  decode_pair_row(natural, even, odd, nullptr, false, false);
+  for (int nn = 0; nn < 32; ++nn) {
+    out[2 * nn] = even[nn];
+    out[2 * nn + 1] = odd[nn];
+  }
+}
+
+void gemm_groups_avx2(const GemmTask& t, size_t g0, size_t g1) {
+  const KLayout& kl = t.kl;
+  switch (t.src) {
+    case WeightSource::kFp8:
+      fp32_groups(t, g0, g1, [&](size_t g, size_t kb, float* buf) {
+        const uint8_t* src = t.codes + (g * kl.kp + kl.off(kb)) * kGroupN;
+        const float* ws = t.gscale + (g * kl.kblocks + kb) * kGroupN;
+        for (size_t p = 0; p < kl.plen(kb) / 2; ++p) {
+          decode_pair_row(src + p * 64, buf + 2 * p * kGroupN, buf + (2 * p + 1) * kGroupN, ws, t.scale_w,
+                          t.round_w_bf16);
+        }
+        return static_cast<const float*>(buf);
+      });
+      break;
+    case WeightSource::kBf16:
+      fp32_groups(t, g0, g1, [&](size_t g, size_t kb, float* buf) {
+        const uint16_t* src = t.wbf16 + (g * kl.kp + kl.off(kb)) * kGroupN;
+        const __m256i hi = _mm256_set1_epi32(int(0xFFFF0000u));
+        for (size_t p = 0; p < kl.plen(kb) / 2; ++p) {
+          for (int q = 0; q < 4; ++q) {
+            const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(src + p * 64 + 16 * q));
+            _mm256_store_ps(buf + 2 * p * kGroupN + 8 * q, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+            _mm256_store_ps(buf + (2 * p + 1) * kGroupN + 8 * q, _mm256_castsi256_ps(_mm256_and_si256(v, hi)));
+          }
+        }
+        return static_cast<const float*>(buf);
+      });
+      break;
+    case WeightSource::kF32:
+      fp32_groups(t, g0, g1, [&](size_t g, size_t kb, float*) {
+        return t.wf32 + (g * kl.kp + kl.off(kb)) * kGroupN;
+      });
+      break;
+  }
+}
+
+}  // namespace finefp8::cpu

@@ -1,0 +1,141 @@
+// The AVX-512 BF16/VBMI linear kernels (a variant of the avx512 tier, chosen at pack time
+// where cpu_features() has avx512_bf16 and avx512_vbmi). Per group of 32 outputs and K
+// block: the FP8 panel is converted to bf16 once (two vpermi2b per 64 codes) into an L1
+// buffer and consumed by vdpbf16ps over 8-row register blocks (2 x 8 fp32 partials), the
+// partials promoted after every K block as the reference does. E4M3 values and their
+// products are exact in bf16/fp32, so only the fp32 summation order differs from the
+// reference. Also the fp32 path for W8A16 with fp32 activations on the permuted layout.
+// Built with -march=skylake-avx512 -mavx512bf16 -mavx512vbmi only (CMake
+// finefp8_isa_sources); reached through dispatch in linear.cc.
+#include <immintrin.h>
+
+#include "cpu/linear_avx512_common.h"
+#include "cpu/linear_bf16_avx512.h"
+
+namespace finefp8::cpu {
+namespace {
+using namespace avx512_detail;
+using namespace bf16_detail;
+
+inline __m512 dp(__m512 acc, __m512i a, __m512i b) {
+  return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh&>(a), reinterpret_cast<__m512bh&>(b));
+}
+
+// R rows of bf16 x against a bf16 panel [pairs][64]: acc[r][0..32) += promoted partials.
+template <int R>
+inline void bf16_micro(const uint16_t* panel, size_t pairs, const uint16_t* x, size_t ldx, float* acc,
+                       const GemmTask& t, const float* a_s, __m512 ws0, __m512 ws1) {
+  __m512 p0[R], p1[R];
+  for (int r = 0; r < R; ++r) p0[r] = p1[r] = _mm512_setzero_ps();
+  for (size_t p = 0; p < pairs; ++p) {
+    const __m512i w0 = _mm512_load_si512(panel + p * 64);
+    const __m512i w1 = _mm512_load_si512(panel + p * 64 + 32);
+    for (int r = 0; r < R; ++r) {
+      int32_t pair;
+      __builtin_memcpy(&pair, x + r * ldx + 2 * p, 4);
+      const __m512i xv = _mm512_set1_epi32(pair);
+      p0[r] = dp(p0[r], xv, w0);
+      p1[r] = dp(p1[r], xv, w1);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float* a = acc + r * kGroupN;
+    __m512 q0 = p0[r], q1 = p1[r];
+    if (t.promote) {  // (partial * a_s) * w_s, as the reference
+      const __m512 as = _mm512_set1_ps(a_s[r * t.kl.kblocks]);
+      q0 = _mm512_mul_ps(_mm512_mul_ps(q0, as), ws0);
+      q1 = _mm512_mul_ps(_mm512_mul_ps(q1, as), ws1);
+    }
+    _mm512_storeu_ps(a, _mm512_add_ps(_mm512_loadu_ps(a), q0));
+    _mm512_storeu_ps(a + 16, _mm512_add_ps(_mm512_loadu_ps(a + 16), q1));
+  }
+}
+
+void bf16_groups(const GemmTask& t, size_t g0, size_t g1) {
+  constexpr int kRows = 8;
+  thread_local std::vector<float> acc_buf;
+  thread_local std::vector<uint16_t> panel_buf;
+  float* acc = scratch(acc_buf, t.m * kGroupN);
+  uint16_t* pbuf = scratch(panel_buf, t.kl.bcp * kGroupN);
+  const size_t ldx = t.kl.kp;
+  for (size_t g = g0; g < g1; ++g) {
+    std::memset(acc, 0, t.m * kGroupN * sizeof(float));
+    for (size_t kb = 0; kb < t.kl.kblocks; ++kb) {
+      const uint16_t* p = bf16_panel(t, g, kb, pbuf);
+      const size_t pairs = t.kl.plen(kb) / 2;
+      __m512 ws0 = _mm512_setzero_ps(), ws1 = ws0;
+      if (t.promote) {
+        const float* ws = t.gscale + (g * t.kl.kblocks + kb) * kGroupN;
+        ws0 = _mm512_loadu_ps(ws);
+        ws1 = _mm512_loadu_ps(ws + 16);
+      }
+      for (size_t r0 = 0; r0 < t.m; r0 += kRows) {
+        const uint16_t* x = t.xb + r0 * ldx + t.kl.off(kb);
+        const float* as = t.a_s ? t.a_s + r0 * t.kl.kblocks + kb : nullptr;
+        float* a = acc + r0 * kGroupN;
+        switch (std::min<size_t>(kRows, t.m - r0)) {
+          case 1: bf16_micro<1>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
+          case 2: bf16_micro<2>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
+          case 3: bf16_micro<3>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
+          case 4: bf16_micro<4>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
+          case 5: bf16_micro<5>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
+          case 6: bf16_micro<6>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
+          case 7: bf16_micro<7>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
+          default: bf16_micro<8>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
+        }
+      }
+    }
+    store_outputs(t, g, acc);
+  }
+}
+
+// fp32 panel of a permuted FP8 weight (W8A16 with fp32 activations, or without tables):
+// exact bf16 conversion, widened to fp32, scaled (and rounded) per the task.
+void fp32_groups_permuted(const GemmTask& t, size_t g0, size_t g1) {
+  const Fp8ToBf16 conv = Fp8ToBf16::load(exact_bf16_table());
+  const KLayout& kl = t.kl;
+  fp32_groups(t, g0, g1, [&](size_t g, size_t kb, float* buf) {
+    const uint8_t* src = t.codes + (g * kl.kp + kl.off(kb)) * kGroupN;
+    const float* wsp = t.gscale + (g * kl.kblocks + kb) * kGroupN;
+    const __m512 ws[2] = {_mm512_loadu_ps(wsp), _mm512_loadu_ps(wsp + 16)};
+    const __m512i hi_mask = _mm512_set1_epi32(int(0xFFFF0000u));
+    for (size_t p = 0; p < kl.plen(kb) / 2; ++p) {
+      __m512i v[2];
+      conv.convert(src + p * 64, v[0], v[1]);
+      for (int h = 0; h < 2; ++h) {
+        __m512 e = _mm512_castsi512_ps(_mm512_slli_epi32(v[h], 16));
+        __m512 o = _mm512_castsi512_ps(_mm512_and_si512(v[h], hi_mask));
+        if (t.scale_w) {
+          e = scale_weights(e, ws[h], t.round_w_bf16);
+          o = scale_weights(o, ws[h], t.round_w_bf16);
+        }
+        _mm512_store_ps(buf + 2 * p * kGroupN + 16 * h, e);
+        _mm512_store_ps(buf + (2 * p + 1) * kGroupN + 16 * h, o);
+      }
+    }
+    return static_cast<const float*>(buf);
+  });
+}
+
+}  // namespace
+
+void convert_pair_row_avx512bf16(const uint8_t* permuted, uint16_t* out) {
+  __m512i v0, v1;
+  Fp8ToBf16::load(exact_bf16_table()).convert(permuted, v0, v1);
+  _mm512_storeu_si512(out, v0);
+  _mm512_storeu_si512(out + 32, v1);
+}
+
+// xb set: the bf16 kernels; else (xf set) the fp32 path on the permuted layout, or on fp32 /
+// bf16 weights.
+void gemm_groups_avx512bf16(const GemmTask& t, size_t g0, size_t g1) {
+  if (t.xb) {
+    bf16_groups(t, g0, g1);
+  } else if (t.src == WeightSource::kFp8) {
+    fp32_groups_permuted(t, g0, g1);
+  } else {
+    gemm_groups_avx512(t, g0, g1);
+  }
+}
+
+}  // namespace finefp8::cpu
