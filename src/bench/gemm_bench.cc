@@ -1,0 +1,162 @@
+#include "bench/gemm_bench.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "bench/onednn_matmul.h"
+#include "bench/peak_probe.h"
+#include "fp8/float16.h"
+#include "util/error.h"
+#include "util/parallel.h"
+
+namespace finefp8::bench {
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Best time of one call: one warm-up, then calls until min_seconds have passed (>= 3).
+template <typename Fn>
+double time_best(Fn fn, double min_seconds) {
+  fn();
+  double best = 1e30, total = 0;
+  for (int i = 0; i < 3 || total < min_seconds; ++i) {
+    const double t0 = now();
+    fn();
+    const double dt = now() - t0;
+    best = std::min(best, dt);
+    total += dt;
+  }
+  return best;
+}
+
+struct TierChoice {
+  cpu::Isa isa;
+  cpu::PackOptions opt;
+};
+
+TierChoice parse_tier(const std::string& tier) {
+  if (tier == "auto") return {cpu::best_isa(), {}};
+  if (tier == "ref" || tier == "scalar") return {cpu::Isa::kScalar, {}};
+  if (tier == "avx2") return {cpu::Isa::kAvx2, {}};
+  if (tier == "avx512") return {cpu::Isa::kAvx512, {}};
+  if (tier == "avx512-fma") return {cpu::Isa::kAvx512, {false}};
+  if (tier == "amx") return {cpu::Isa::kAmx, {}};
+  fail("unknown tier '{}': use auto, ref, avx2, avx512, avx512-fma or amx", tier);
+}
+
+PeakUnit unit_for(const std::string& kernel) {
+  if (kernel == "amx") return PeakUnit::kAmxBf16;
+  if (kernel == "avx512-bf16") return PeakUnit::kDpBf16;
+  if (kernel == "avx512-fma") return PeakUnit::kFma512;
+  return PeakUnit::kFma256;
+}
+
+}  // namespace
+
+MachinePeaks machine_peaks(const std::string& kernel, int threads) {
+  static std::map<std::pair<std::string, int>, MachinePeaks> cache;
+  static std::map<int, double> stream;
+  const auto key = std::make_pair(kernel, threads);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  ThreadPool pool(threads);
+  MachinePeaks p;
+  if (!stream.count(threads)) stream[threads] = measure_stream_gbps(pool);
+  p.stream_gbps = stream[threads];
+  const PeakUnit u = unit_for(kernel);
+  p.compute_unit = peak_unit_name(u);
+  p.compute_gflops = measure_peak_gflops(u, pool);
+  cache[key] = p;
+  return p;
+}
+
+GemmBenchResult run_gemm_bench(const GemmBenchConfig& cfg) {
+  const TierChoice tc = parse_tier(cfg.tier);
+  if (!cpu::isa_supported(tc.isa)) fail("tier '{}' is not available on this CPU", cfg.tier);
+  if (cfg.m == 0 || cfg.n == 0 || cfg.k == 0) fail("M, N and K must be positive");
+  const int threads = resolve_threads(cfg.threads);
+  const size_t m = cfg.m, n = cfg.n, k = cfg.k;
+  const BlockShape block{128, 128};
+  std::mt19937 rng(42);
+  // FP8 weight: random finite codes, scales ~ 1/448.
+  std::vector<uint8_t> codes(n * k);
+  for (auto& c : codes) {
+    c = uint8_t(rng());
+    if ((c & 0x7F) == 0x7F) c ^= 1;
+  }
+  const size_t rb = (n + 127) / 128, kb = (k + 127) / 128;
+  std::vector<float> scale_inv(rb * kb);
+  std::uniform_real_distribution<float> us(0.5f / 448, 2.0f / 448);
+  for (auto& s : scale_inv) s = us(rng);
+  // bf16 weight of the same shape and x (bf16 values).
+  std::vector<uint16_t> wb(n * k), xb(m * k);
+  std::vector<float> x(m * k), y(m * n);
+  std::uniform_real_distribution<float> ux(-2.0f, 2.0f);
+  for (auto& v : wb) v = bf16_from_f32(ux(rng) * 0.05f).bits;
+  for (size_t i = 0; i < m * k; ++i) {
+    xb[i] = bf16_from_f32(ux(rng)).bits;
+    x[i] = bf16_to_f32(bf16{xb[i]});
+  }
+
+  GemmBenchResult r;
+  r.cfg = cfg;
+  r.threads = threads;
+  r.tier = std::string(cpu::isa_name(tc.isa));
+  ThreadPool pool(threads);
+  const double flop = 2.0 * double(m) * double(n) * double(k);
+  {
+    const auto w = cpu::PackedFp8Weight::pack({codes, scale_inv, n, k, block}, tc.isa, tc.opt);
+    r.kernel = std::string(w.kernel());
+    cpu::Fp8LinearOptions opt;
+    opt.mode = cfg.mode;
+    r.seconds = time_best([&] { cpu::fp8_linear(x.data(), m, w, nullptr, opt, y.data(), &pool); }, cfg.min_seconds);
+  }
+  r.gflops = flop / r.seconds / 1e9;
+  r.weight_gbps = double(n * k + scale_inv.size() * sizeof(float)) / r.seconds / 1e9;
+  {
+    const auto w = cpu::DenseWeight::pack(wb.data(), cpu::DenseDType::kBF16, n, k, tc.isa, tc.opt);
+    const double s = time_best([&] { cpu::dense_linear(x.data(), m, w, nullptr, OutDType::kBF16, y.data(), &pool); },
+                               cfg.min_seconds);
+    r.own_bf16_gflops = flop / s / 1e9;
+  }
+  if (cfg.onednn && OnednnBf16Matmul::available()) {
+    OnednnBf16Matmul mm(m, n, k, wb.data(), threads);
+    const double s = time_best([&] { mm.run(xb.data(), y.data()); }, cfg.min_seconds);
+    r.onednn_gflops = flop / s / 1e9;
+    r.baseline = OnednnBf16Matmul::version() + " matmul bf16";
+    r.bf16_gflops = r.onednn_gflops;
+  } else {
+    r.baseline = "finefp8 bf16 only";
+    r.bf16_gflops = r.own_bf16_gflops;
+  }
+  r.ratio_vs_bf16 = r.gflops / r.bf16_gflops;
+  r.ratio_vs_own_bf16 = r.gflops / r.own_bf16_gflops;
+  if (cfg.probe_peaks) {
+    r.peaks = machine_peaks(r.kernel, threads);
+    if (r.peaks.stream_gbps > 0) r.pct_stream = 100 * r.weight_gbps / r.peaks.stream_gbps;
+    if (r.peaks.compute_gflops > 0) r.pct_compute = 100 * r.gflops / r.peaks.compute_gflops;
+  }
+  return r;
+}
+
+std::string to_json(const GemmBenchResult& r) {
+  return fmt::format(
+      "{{\"tier\": \"{}\", \"kernel\": \"{}\", \"mode\": \"{}\", \"M\": {}, \"N\": {}, \"K\": {}, \"threads\": {}, "
+      "\"seconds\": {:.6g}, \"gflops\": {:.4g}, \"weight_gbps\": {:.4g}, \"bf16_gflops\": {:.4g}, "
+      "\"bf16_baseline\": \"{}\", \"ratio_vs_bf16\": {:.3f}, \"finefp8_bf16_gflops\": {:.4g}, "
+      "\"ratio_vs_finefp8_bf16\": {:.3f}, \"onednn_bf16_gflops\": {:.4g}, "
+      "\"peaks\": {{\"stream_gbps\": {:.4g}, \"compute_unit\": \"{}\", \"compute_gflops\": {:.4g}}}, "
+      "\"pct_of_stream_bw\": {:.1f}, \"pct_of_compute_peak\": {:.1f}}}",
+      r.tier, r.kernel, r.cfg.mode == cpu::Fp8Mode::kW8A8 ? "w8a8" : "w8a16", r.cfg.m, r.cfg.n, r.cfg.k, r.threads,
+      r.seconds, r.gflops, r.weight_gbps, r.bf16_gflops, r.baseline, r.ratio_vs_bf16, r.own_bf16_gflops,
+      r.ratio_vs_own_bf16, r.onednn_gflops, r.peaks.stream_gbps, r.peaks.compute_unit, r.peaks.compute_gflops,
+      r.pct_stream, r.pct_compute);
+}
+
+}  // namespace finefp8::bench
