@@ -18,6 +18,10 @@ struct GemmBenchConfig {
   double min_seconds = 0.5;   // timing budget per measured kernel
   bool probe_peaks = true;
   bool onednn = true;         // time the oneDNN baseline where built
+  // Rotate every kernel through copies of its weight totalling >= cold_bytes, so that each
+  // call streams its weight from DRAM as in a forward pass (the 32 MiB L3 of a small server
+  // would otherwise hold a 4096 x 4096 FP8 weight). 0: one copy (cache-warm).
+  size_t cold_bytes = size_t(256) << 20;
 };
 
 struct MachinePeaks {
@@ -29,6 +33,7 @@ struct MachinePeaks {
 struct GemmBenchResult {
   GemmBenchConfig cfg;
   int threads = 0;
+  size_t copies = 1, bf16_copies = 1;  // weight copies rotated (see cold_bytes)
   std::string tier, kernel;       // resolved tier and kernel variant
   double seconds = 0;             // best time of one fp8_linear call
   double gflops = 0;              // 2 m n k / seconds

@@ -14,7 +14,7 @@ Runner add_bench_gemm(CLI::App& app) {
     std::string mode = "w8a8", tier = "auto";
     int threads = 0;
     double seconds = 0.5;
-    bool json = false, no_peaks = false, no_onednn = false;
+    bool json = false, no_peaks = false, no_onednn = false, warm = false;
   };
   auto f = std::make_shared<Flags>();
   app.add_option("-M", f->m, "rows of x (tokens)")->capture_default_str();
@@ -27,6 +27,7 @@ Runner add_bench_gemm(CLI::App& app) {
   app.add_flag("--json", f->json, "print one JSON object");
   app.add_flag("--no-peaks", f->no_peaks, "skip the bandwidth and compute peak probes");
   app.add_flag("--no-onednn", f->no_onednn, "skip the oneDNN baseline");
+  app.add_flag("--warm", f->warm, "reuse one weight copy (cache-warm) instead of rotating >= 256 MiB");
   return [f] {
     bench::GemmBenchConfig cfg;
     cfg.m = f->m;
@@ -44,6 +45,7 @@ Runner add_bench_gemm(CLI::App& app) {
     cfg.min_seconds = f->seconds;
     cfg.probe_peaks = !f->no_peaks;
     cfg.onednn = !f->no_onednn;
+    if (f->warm) cfg.cold_bytes = 0;
     const bench::GemmBenchResult r = bench::run_gemm_bench(cfg);
     if (f->json) {
       fmt::print("{}\n", bench::to_json(r));

@@ -6,12 +6,15 @@
 #include "cpu/linear.h"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <atomic>
 #include <bit>
 #include <cstring>
 #include <vector>
 
 #include "cpu/linear_storage.h"
+#include "cpu/quantize_e4m3.h"
 #include "fp8/float16.h"
 #include "fp8/formats.h"
 #include "util/error.h"
@@ -81,6 +84,51 @@ void pad_rows(const KLayout& kl, size_t r0, size_t r1, T* dst, Value value) {
   }
 }
 
+// Activation quantization of rows [r0, r1) with the row kernels of `isa` (byte-identical to
+// quantize_activations_dynamic / _static, which are the specification).
+void quantize_rows(const float* x, size_t r0, size_t r1, size_t k, int group, const Fp8LinearOptions& opt, Isa isa,
+                   uint8_t* codes, float* scales) {
+  const QuantizeRowKernels& kern = quantize_row_kernels_for(isa == Isa::kAmx ? Isa::kAvx512 : isa);
+  const size_t groups = act_groups(k, group);
+  auto check = [&](const float* p, size_t n, size_t row, size_t col0) {
+    if (kern.max_abs_bits_row(p, n) < 0x7F800000u) return;
+    for (size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(p[i])) fail("cannot quantize activations: element [{}, {}] is {}", row, col0 + i, p[i]);
+    }
+  };
+  for (size_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * k;
+    if (opt.static_act_scale > 0) {
+      const float scale = opt.static_act_scale;
+      if (!std::isfinite(scale)) fail("static activation scale must be a positive finite number, got {}", scale);
+      check(xr, k, r, 0);
+      kern.encode_e4m3_row(xr, k, scale, true, codes + r * k);
+      std::fill_n(scales + r * groups, groups, scale);
+      continue;
+    }
+    ActQuantRecipe recipe = opt.act;
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t k0 = g * size_t(group), len = std::min(k, k0 + size_t(group)) - k0;
+      const uint32_t bits = kern.max_abs_bits_row(xr + k0, len);
+      if (bits >= 0x7F800000u) check(xr + k0, len, r, k0);
+      float s = std::max(std::bit_cast<float>(bits), recipe.amax_floor) / kE4M3Max;
+      if (recipe.pow2_scale) s = ue8m0_to_f32(ue8m0_from_f32_ceil(s));
+      kern.encode_e4m3_row(xr + k0, len, std::max(s, recipe.div_eps), true, codes + r * k + k0);
+      scales[r * groups + g] = s;
+    }
+  }
+}
+
+// bf16 bits of the 256 E4M3 codes (exact).
+const uint16_t* e4m3_bf16_bits() {
+  static const auto table = [] {
+    std::array<uint16_t, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = bf16_from_f32(e4m3_to_f32(uint8_t(c))).bits;
+    return t;
+  }();
+  return table.data();
+}
+
 using GroupsFn = void (*)(const GemmTask&, size_t, size_t);
 
 GroupsFn groups_fn(KernelVariant v, bool bf16_x, size_t m) {
@@ -131,22 +179,13 @@ void fp8_linear_simd(const float* x, size_t m, const PackedFp8Weight& w, const f
     float* a_s = grow(buf.a_s, mp * kl.kblocks);
     uint16_t* xb = bf16_kernels ? grow(buf.xb, mp * kl.kp) : nullptr;
     float* xf = bf16_kernels ? nullptr : grow(buf.xf, m * kl.kp);
-    ActQuantRecipe recipe = opt.act;
-    recipe.group = group;
+    const uint16_t* to_bf16 = e4m3_bf16_bits();
     parallel_for(pool, m, [&](size_t r0, size_t r1) {
-      const std::span<const float> xs(x + r0 * k, (r1 - r0) * k);
-      const std::span<uint8_t> cs(codes + r0 * k, (r1 - r0) * k);
-      const std::span<float> ss(scales + r0 * kl.kblocks, (r1 - r0) * kl.kblocks);
-      if (opt.static_act_scale > 0) {
-        quantize_activations_static(xs, r1 - r0, k, group, opt.static_act_scale, cs, ss);
-      } else {
-        quantize_activations_dynamic(xs, r1 - r0, k, recipe, cs, ss);
-      }
-      auto value = [&](size_t r, size_t c) { return e4m3_to_f32(codes[r * k + c]); };
+      quantize_rows(x, r0, r1, k, group, opt, w.isa(), codes, scales);
       if (xb) {
-        pad_rows(kl, r0, r1, xb, [&](size_t r, size_t c) { return bf16_from_f32(value(r, c)).bits; });
+        pad_rows(kl, r0, r1, xb, [&](size_t r, size_t c) { return to_bf16[codes[r * k + c]]; });
       } else {
-        pad_rows(kl, r0, r1, xf, value);
+        pad_rows(kl, r0, r1, xf, [&](size_t r, size_t c) { return bf16_to_f32(bf16{to_bf16[codes[r * k + c]]}); });
       }
     });
     std::copy_n(scales, m * kl.kblocks, a_s);
