@@ -164,6 +164,7 @@ void fp8_linear_simd(const float* x, size_t m, const PackedFp8Weight& w, const f
   t.codes = s.packed.data();
   t.gscale = s.gscale.data();
   t.block_rows = size_t(w.block().rows);
+  t.nan_codes = s.nan_codes;
   t.kl = kl;
   t.n = w.n();
   t.m = m;

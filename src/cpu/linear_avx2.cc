@@ -112,31 +112,45 @@ void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
   }
 }
 
-// 64 natural-order codes (32 outputs x 2 columns) -> two fp32 panel rows of 32.
-inline void decode_pair_row(const uint8_t* src, float* even, float* odd, const float* ws, bool scale,
-                            bool round) {
-  for (int q = 0; q < 4; ++q) {
-    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16 * q)));
-    __m256 e = decode8(v), o = decode8(_mm256_srli_epi32(v, 8));
+// 16 codes of one column -> fp32 (see linear_avx512.cc: fp16 bit trick + F16C, times 256;
+// decode8 for weights holding NaN codes).
+inline void decode16_column(const uint8_t* src, float* out, const float* ws, bool scale, bool round, bool nan_codes) {
+  __m256 v[2];
+  if (nan_codes) {
+    v[0] = decode8(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src))));
+    v[1] = decode8(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 8))));
+  } else {
+    __m256i h = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+    h = _mm256_and_si256(_mm256_srai_epi16(_mm256_slli_epi16(h, 8), 1), _mm256_set1_epi16(short(0xBF80)));
+    const __m256 k256 = _mm256_set1_ps(256.0f);
+    v[0] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(h)), k256);
+    v[1] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)), k256);
+  }
+  for (int i = 0; i < 2; ++i) {
     if (scale) {
-      const __m256 s = _mm256_loadu_ps(ws + 8 * q);
-      e = _mm256_mul_ps(e, s);
-      o = _mm256_mul_ps(o, s);
-      if (round) {
-        e = round_bf16(e);
-        o = round_bf16(o);
-      }
+      v[i] = _mm256_mul_ps(v[i], _mm256_loadu_ps(ws + 8 * i));
+      if (round) v[i] = round_bf16(v[i]);
     }
-    _mm256_store_ps(even + 8 * q, e);
-    _mm256_store_ps(odd + 8 * q, o);
+    _mm256_store_ps(out + 8 * i, v[i]);
+  }
+}
+
+// One split-order pair row (column 2p: bytes 0..31, column 2p + 1: bytes 32..63) -> two fp32
+// panel rows of 32.
+inline void decode_pair_row(const uint8_t* src, float* even, float* odd, const float* ws, bool scale, bool round,
+                            bool nan_codes) {
+  for (int h = 0; h < 2; ++h) {
+    const float* wsh = ws ? ws + 16 * h : nullptr;
+    decode16_column(src + 16 * h, even + 16 * h, wsh, scale, round, nan_codes);
+    decode16_column(src + 32 + 16 * h, odd + 16 * h, wsh, scale, round, nan_codes);
   }
 }
 
 }  // namespace
 
-void decode_pair_row_avx2(const uint8_t* natural, float* out) {
+void decode_pair_row_avx2(const uint8_t* split, float* out, bool nan_codes) {
   alignas(32) float even[32], odd[32];
-  decode_pair_row(natural, even, odd, nullptr, false, false);
+  decode_pair_row(split, even, odd, nullptr, false, false, nan_codes);
   for (int nn = 0; nn < 32; ++nn) {
     out[2 * nn] = even[nn];
     out[2 * nn + 1] = odd[nn];
@@ -152,7 +166,7 @@ void gemm_groups_avx2(const GemmTask& t, size_t g0, size_t g1) {
         const float* ws = t.gscale + (g * kl.kblocks + kb) * kGroupN;
         for (size_t p = 0; p < kl.plen(kb) / 2; ++p) {
           decode_pair_row(src + p * 64, buf + 2 * p * kGroupN, buf + (2 * p + 1) * kGroupN, ws, t.scale_w,
-                          t.round_w_bf16);
+                          t.round_w_bf16, t.nan_codes);
         }
         return static_cast<const float*>(buf);
       });

@@ -1,4 +1,5 @@
-// The AVX-512 (F/BW/DQ/VL) linear kernels without BF16/VBMI: weights decoded to fp32 panels
+// The AVX-512 (F/BW/DQ/VL) linear kernels without BF16/VBMI: weights (split pair order,
+// linear_layout.h) decoded to fp32 panels
 // [K block x 32 outputs] once per group and block, then fp32 FMA over 8-row register
 // blocks. Built with -march=skylake-avx512 only (CMake finefp8_isa_sources); reached through
 // dispatch in linear.cc.
@@ -11,27 +12,42 @@ namespace finefp8::cpu {
 namespace {
 using namespace avx512_detail;
 
-// 64 natural-order codes (32 outputs x 2 columns) -> two fp32 panel rows of 32.
-inline void decode_pair_row(const uint8_t* src, float* even, float* odd, const __m512* ws, bool scale,
-                            bool round) {
-  for (int h = 0; h < 2; ++h) {
-    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 32 * h)));
-    __m512 e = decode16(v), o = decode16(_mm512_srli_epi32(v, 8));
-    if (scale) {
-      e = scale_weights(e, ws[h], round);
-      o = scale_weights(o, ws[h], round);
-    }
-    _mm512_store_ps(even + 16 * h, e);
-    _mm512_store_ps(odd + 16 * h, o);
+// 32 codes of one column (outputs 0..31) -> fp32. Fast: the E4M3 bits shifted into an fp16
+// (s eeee mmm -> s 0eeee mmm0000000 is the same value times 2^-8, subnormals included), F16C
+// to fp32, times 256 (exact). It reads the NaN codes as +-480: weights holding them use
+// decode16 (NaN-aware, as the scalar decoder).
+inline void decode_column(const uint8_t* src, float* out, const __m512* ws, bool scale, bool round, bool nan_codes) {
+  __m512 v[2];
+  if (nan_codes) {
+    v[0] = decode16(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src))));
+    v[1] = decode16(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16))));
+  } else {
+    __m512i h = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src)));
+    h = _mm512_and_si512(_mm512_srai_epi16(_mm512_slli_epi16(h, 8), 1), _mm512_set1_epi16(short(0xBF80)));
+    const __m512 k256 = _mm512_set1_ps(256.0f);
+    v[0] = _mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(h)), k256);
+    v[1] = _mm512_mul_ps(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1)), k256);
   }
+  for (int i = 0; i < 2; ++i) {
+    if (scale) v[i] = scale_weights(v[i], ws[i], round);
+    _mm512_store_ps(out + 16 * i, v[i]);
+  }
+}
+
+// One split-order pair row (column 2p: bytes 0..31, column 2p + 1: bytes 32..63) -> two fp32
+// panel rows of 32.
+inline void decode_pair_row(const uint8_t* src, float* even, float* odd, const __m512* ws, bool scale, bool round,
+                            bool nan_codes) {
+  decode_column(src, even, ws, scale, round, nan_codes);
+  decode_column(src + 32, odd, ws, scale, round, nan_codes);
 }
 
 }  // namespace
 
-void decode_pair_row_avx512(const uint8_t* natural, float* out) {
+void decode_pair_row_avx512(const uint8_t* split, float* out, bool nan_codes) {
   alignas(64) float even[32], odd[32];
   const __m512 ws[2] = {_mm512_set1_ps(1.0f), _mm512_set1_ps(1.0f)};
-  decode_pair_row(natural, even, odd, ws, false, false);
+  decode_pair_row(split, even, odd, ws, false, false, nan_codes);
   for (int nn = 0; nn < 32; ++nn) {
     out[2 * nn] = even[nn];
     out[2 * nn + 1] = odd[nn];
@@ -48,7 +64,7 @@ void gemm_groups_avx512(const GemmTask& t, size_t g0, size_t g1) {
         const __m512 ws[2] = {_mm512_loadu_ps(wsp), _mm512_loadu_ps(wsp + 16)};
         for (size_t p = 0; p < kl.plen(kb) / 2; ++p) {
           decode_pair_row(src + p * 64, buf + 2 * p * kGroupN, buf + (2 * p + 1) * kGroupN, ws, t.scale_w,
-                          t.round_w_bf16);
+                          t.round_w_bf16, t.nan_codes);
         }
         return static_cast<const float*>(buf);
       });

@@ -16,6 +16,9 @@
 //     FP8: one byte per element (64 bytes per pair row). bf16: 2 bytes (128 bytes). This is
 //     the VNNI order of vdpbf16ps (lane nn sums the pair) and of AMX B tiles (a 16 x 64-byte
 //     B tile is 16 consecutive pair rows of one 16-output half, row stride 128 bytes in bf16).
+//   * FP8 codes of the fp32-FMA variants (AVX2, AVX-512 without BF16) are stored split by
+//     column inside each pair row: stored[32 t + nn] = natural[2 nn + t], so 16 (8) bytes are
+//     one column of 16 (8) outputs, decoded through the fp16 bit trick + F16C.
 //   * FP8 codes of the AVX-512 BF16/VBMI variant are stored byte-permuted inside each 64-byte
 //     pair row so that one vpermi2b table lookup for the high and one for the low bf16 byte
 //     followed by vpunpcklbw / vpunpckhbw yield the natural order (outputs 0..15 then 16..31):
@@ -88,6 +91,7 @@ struct GemmTask {
   const float* gscale = nullptr;    // kFp8: [G][kblocks][32]
   const uint8_t* tables = nullptr;  // kFp8 W8A16 bf16 tables [row blocks][kblocks][256] or null
   size_t block_rows = 0;            // kFp8: weight block rows (for tables)
+  bool nan_codes = false;           // kFp8: the weight holds NaN codes (fp32 variants)
   KLayout kl;
   size_t n = 0;
   // Semantics.
@@ -114,14 +118,26 @@ void gemm_groups_amx(const GemmTask& t, size_t g0, size_t g1);
 // The bf16 conversion of one permuted 64-byte FP8 pair row, for tests: out[64] bf16 bits in
 // natural order, via the W8A8 table (exact values). Needs AVX512_BF16 + VBMI.
 void convert_pair_row_avx512bf16(const uint8_t* permuted, uint16_t* out);
-// The fp32 decode of one natural-order pair row: out[64] fp32 in natural order.
-void decode_pair_row_avx512(const uint8_t* natural, float* out);
-void decode_pair_row_avx2(const uint8_t* natural, float* out);
+// The fp32 decode of one split-order pair row: out[64] fp32 in natural order. nan_codes:
+// the decoder for weights holding NaN codes (0x7F, 0xFF), else the fast one (which reads
+// those as +-480).
+void decode_pair_row_avx512(const uint8_t* split, float* out, bool nan_codes);
+void decode_pair_row_avx2(const uint8_t* split, float* out, bool nan_codes);
 
-// Byte position in the stored pair row of natural element e (kAvx512Bf16 / kAmx layout).
-inline size_t vbmi_permuted_pos(size_t e) {
-  const size_t half = e / 32, r = e % 32, j = r / 8, q = r % 8;
-  return 16 * j + 8 * half + q;
+// The byte order inside a stored FP8 pair row.
+enum class PairOrder : uint8_t { kNatural, kSplit, kVbmi };
+
+// Byte position in the stored pair row of natural element e.
+inline size_t stored_pos(PairOrder order, size_t e) {
+  switch (order) {
+    case PairOrder::kNatural: break;
+    case PairOrder::kSplit: return 32 * (e % 2) + e / 2;
+    case PairOrder::kVbmi: {
+      const size_t half = e / 32, r = e % 32, j = r / 8, q = r % 8;
+      return 16 * j + 8 * half + q;
+    }
+  }
+  return e;
 }
 
 }  // namespace finefp8::cpu

@@ -51,12 +51,14 @@ std::string_view variant_name(KernelVariant v) {
 
 bool permuted(KernelVariant v) { return v == KernelVariant::kAvx512Bf16 || v == KernelVariant::kAmx; }
 
-// Byte offset of weight element (row, col) in the group-pair layout with 1-byte elements.
-size_t pair_offset(const KLayout& kl, size_t row, size_t col, bool permute) {
+PairOrder fp8_order(KernelVariant v) { return permuted(v) ? PairOrder::kVbmi : PairOrder::kSplit; }
+
+// Element offset of weight element (row, col) in the group-pair layout.
+size_t pair_offset(const KLayout& kl, size_t row, size_t col, PairOrder order) {
   const size_t g = row / kGroupN, nn = row % kGroupN;
   const size_t kb = col / kl.bc, kpad = kl.off(kb) + col % kl.bc;
   const size_t e = 2 * nn + kpad % 2;
-  return (g * kl.kp + kpad - kpad % 2) * kGroupN + (permute ? vbmi_permuted_pos(e) : e);
+  return (g * kl.kp + kpad - kpad % 2) * kGroupN + stored_pos(order, e);
 }
 
 bool bf16_subnormal(uint16_t bits) { return (bits & 0x7F80u) == 0 && (bits & 0x7Fu) != 0; }
@@ -96,12 +98,17 @@ PackedFp8Weight PackedFp8Weight::pack(const Fp8WeightView& w, Isa isa, const Pac
   } else {
     const KLayout kl = KLayout::make(w.k, size_t(w.block.cols));
     const bool permute = permuted(s->variant);
+    const PairOrder order = fp8_order(s->variant);
     s->kl = kl;
     s->groups = (w.n + kGroupN - 1) / kGroupN;
     s->packed = AlignedBytes(s->groups * kl.kp * kGroupN);
     uint8_t* dst = s->packed.data();
     for (size_t r = 0; r < w.n; ++r) {
-      for (size_t c = 0; c < w.k; ++c) dst[pair_offset(kl, r, c, permute)] = w.codes[r * w.k + c];
+      for (size_t c = 0; c < w.k; ++c) {
+        const uint8_t code = w.codes[r * w.k + c];
+        dst[pair_offset(kl, r, c, order)] = code;
+        s->nan_codes = s->nan_codes || (code & 0x7F) == 0x7F;
+      }
     }
     s->gscale.assign(s->groups * kblocks * kGroupN, 0.0f);
     for (size_t r = 0; r < w.n; ++r) {
@@ -150,9 +157,9 @@ Fp8WeightView PackedFp8Weight::view() const {
   if (s.variant != KernelVariant::kScalar) {
     std::call_once(s.codes_once, [&] {
       s.codes.resize(n_ * k_);
-      const bool permute = permuted(s.variant);
+      const PairOrder order = fp8_order(s.variant);
       for (size_t r = 0; r < n_; ++r) {
-        for (size_t c = 0; c < k_; ++c) s.codes[r * k_ + c] = s.packed.data()[pair_offset(s.kl, r, c, permute)];
+        for (size_t c = 0; c < k_; ++c) s.codes[r * k_ + c] = s.packed.data()[pair_offset(s.kl, r, c, order)];
       }
     });
   }
@@ -198,7 +205,7 @@ DenseWeight DenseWeight::pack(const void* data, DenseDType dtype, size_t n, size
       const auto* src = static_cast<const uint16_t*>(data);
       for (size_t r = 0; r < n; ++r) {
         for (size_t c = 0; c < k; ++c) {
-          dst[pair_offset(kl, r, c, false)] = src[r * k + c];
+          dst[pair_offset(kl, r, c, PairOrder::kNatural)] = src[r * k + c];
           s->bf16_subnormal = s->bf16_subnormal || bf16_subnormal(src[r * k + c]);
         }
       }
@@ -233,7 +240,7 @@ void DenseWeight::row_f32(size_t r, float* out) const {
     for (size_t c = 0; c < k_; ++c) out[c] = src[((r / kGroupN) * s.kl.kp + c) * kGroupN + r % kGroupN];
   } else {
     const auto* src = reinterpret_cast<const uint16_t*>(s.packed.data());
-    for (size_t c = 0; c < k_; ++c) out[c] = bf16_to_f32(bf16{src[pair_offset(s.kl, r, c, false)]});
+    for (size_t c = 0; c < k_; ++c) out[c] = bf16_to_f32(bf16{src[pair_offset(s.kl, r, c, PairOrder::kNatural)]});
   }
 }
 

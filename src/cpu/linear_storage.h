@@ -41,6 +41,7 @@ struct PackedFp8Weight::Storage {
   AlignedBytes packed;           // [groups][KP / 2][64] E4M3 codes
   std::vector<float> gscale;     // [groups][kblocks][32]
   AlignedBytes w16_tables;       // [row blocks][kblocks][256] or empty
+  bool nan_codes = false;        // some code is 0x7F or 0xFF (NaN)
 };
 
 struct DenseWeight::Storage {

@@ -284,6 +284,22 @@ TEST(LinearTiers, Fp8RejectsNonFiniteActivations) {
   }
 }
 
+TEST(LinearTiers, Fp8NanCodesGiveNan) {
+  Weight w = random_weight(40, 200, {128, 128}, 8);
+  w.codes[3 * 200 + 5] = 0x7F;
+  w.codes[35 * 200 + 150] = 0xFF;
+  std::vector<float> x = random_x(3, 200, 9, 2.0f, 128), want(3 * 40), got(3 * 40);
+  const std::vector<double> bound(3 * 40, 1e-2);
+  for (Fp8Mode mode : {Fp8Mode::kW8A8, Fp8Mode::kW8A16}) {
+    fp8_linear(x.data(), 3, PackedFp8Weight::pack(w.view(), Isa::kScalar), nullptr, {mode}, want.data(), nullptr);
+    ASSERT_TRUE(std::isnan(want[3]) && std::isnan(want[2 * 40 + 35]));
+    for (const Tier& t : tiers()) {
+      fp8_linear(x.data(), 3, PackedFp8Weight::pack(w.view(), t.isa, t.opt), nullptr, {mode}, got.data(), &pool());
+      expect_close(want, got, bound, nullptr, 3, 40, OutDType::kBF16, false, t.name + " NaN codes");
+    }
+  }
+}
+
 TEST(LinearTiers, PackedViewRoundTrips) {
   const Weight w = random_weight(70, 200, {48, 80}, 11);
   for (const Tier& t : tiers()) {
@@ -374,11 +390,15 @@ TEST(LinearTiers, Fp8ConversionExhaustive) {
   const CpuFeatures& f = cpu_features();
   auto same = [](float a, float b) { return std::isnan(a) ? std::isnan(b) : std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b); };
   for (int base = 0; base < 256; base += 64) {
-    uint8_t natural[64], permuted[64];
+    uint8_t natural[64], permuted[64], split[64];
     for (int e = 0; e < 64; ++e) {
       natural[e] = uint8_t(base + e);
-      permuted[vbmi_permuted_pos(size_t(e))] = natural[e];
+      permuted[stored_pos(PairOrder::kVbmi, size_t(e))] = natural[e];
+      split[stored_pos(PairOrder::kSplit, size_t(e))] = natural[e];
     }
+    // The fast fp32 decoders read the NaN codes as +-480; weights holding them use the
+    // NaN-aware decoder (pack time detects them).
+    auto fast_ok = [](uint8_t c) { return (c & 0x7F) != 0x7F; };
     if (isa_supported(Isa::kAvx512) && f.avx512_bf16 && f.avx512_vbmi) {
       uint16_t out[64];
       convert_pair_row_avx512bf16(permuted, out);
@@ -386,15 +406,25 @@ TEST(LinearTiers, Fp8ConversionExhaustive) {
         EXPECT_TRUE(same(bf16_to_f32(bf16{out[e]}), e4m3_to_f32(natural[e]))) << "bf16 code " << int(natural[e]);
       }
     }
-    if (isa_supported(Isa::kAvx512)) {
-      float out[64];
-      decode_pair_row_avx512(natural, out);
-      for (int e = 0; e < 64; ++e) EXPECT_TRUE(same(out[e], e4m3_to_f32(natural[e]))) << "avx512 code " << int(natural[e]);
-    }
-    if (isa_supported(Isa::kAvx2)) {
-      float out[64];
-      decode_pair_row_avx2(natural, out);
-      for (int e = 0; e < 64; ++e) EXPECT_TRUE(same(out[e], e4m3_to_f32(natural[e]))) << "avx2 code " << int(natural[e]);
+    for (bool nan_codes : {false, true}) {
+      if (isa_supported(Isa::kAvx512)) {
+        float out[64];
+        decode_pair_row_avx512(split, out, nan_codes);
+        for (int e = 0; e < 64; ++e) {
+          if (nan_codes || fast_ok(natural[e])) {
+            EXPECT_TRUE(same(out[e], e4m3_to_f32(natural[e]))) << "avx512 code " << int(natural[e]) << " " << nan_codes;
+          }
+        }
+      }
+      if (isa_supported(Isa::kAvx2)) {
+        float out[64];
+        decode_pair_row_avx2(split, out, nan_codes);
+        for (int e = 0; e < 64; ++e) {
+          if (nan_codes || fast_ok(natural[e])) {
+            EXPECT_TRUE(same(out[e], e4m3_to_f32(natural[e]))) << "avx2 code " << int(natural[e]) << " " << nan_codes;
+          }
+        }
+      }
     }
   }
 }
