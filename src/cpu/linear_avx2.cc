@@ -114,24 +114,27 @@ void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
 
 // 16 codes of one column -> fp32 (see linear_avx512.cc: fp16 bit trick + F16C, times 256;
 // decode8 for weights holding NaN codes).
-inline void decode16_column(const uint8_t* src, float* out, const float* ws, bool scale, bool round, bool nan_codes) {
-  __m256 v[2];
+inline void decode16_column(const uint8_t* src, __m256* v, const float* ws, bool scale, bool round, bool nan_codes,
+                            bool raw = false) {
   if (nan_codes) {
     v[0] = decode8(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src))));
     v[1] = decode8(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 8))));
   } else {
     __m256i h = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
     h = _mm256_and_si256(_mm256_srai_epi16(_mm256_slli_epi16(h, 8), 1), _mm256_set1_epi16(short(0xBF80)));
-    const __m256 k256 = _mm256_set1_ps(256.0f);
-    v[0] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(h)), k256);
-    v[1] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)), k256);
+    v[0] = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
+    v[1] = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
+    if (!raw) {
+      const __m256 k256 = _mm256_set1_ps(256.0f);
+      v[0] = _mm256_mul_ps(v[0], k256);
+      v[1] = _mm256_mul_ps(v[1], k256);
+    }
   }
-  for (int i = 0; i < 2; ++i) {
-    if (scale) {
+  if (scale) {
+    for (int i = 0; i < 2; ++i) {
       v[i] = _mm256_mul_ps(v[i], _mm256_loadu_ps(ws + 8 * i));
       if (round) v[i] = round_bf16(v[i]);
     }
-    _mm256_store_ps(out + 8 * i, v[i]);
   }
 }
 
@@ -141,8 +144,61 @@ inline void decode_pair_row(const uint8_t* src, float* even, float* odd, const f
                             bool nan_codes) {
   for (int h = 0; h < 2; ++h) {
     const float* wsh = ws ? ws + 16 * h : nullptr;
-    decode16_column(src + 16 * h, even + 16 * h, wsh, scale, round, nan_codes);
-    decode16_column(src + 32 + 16 * h, odd + 16 * h, wsh, scale, round, nan_codes);
+    __m256 v[2];
+    decode16_column(src + 16 * h, v, wsh, scale, round, nan_codes);
+    _mm256_store_ps(even + 16 * h, v[0]);
+    _mm256_store_ps(even + 16 * h + 8, v[1]);
+    decode16_column(src + 32 + 16 * h, v, wsh, scale, round, nan_codes);
+    _mm256_store_ps(odd + 16 * h, v[0]);
+    _mm256_store_ps(odd + 16 * h + 8, v[1]);
+  }
+}
+
+// m <= 2, FP8 weights (decode): no panel; per K block and 16-output half, each pair row is
+// decoded in registers and used by every row, two chains per column pair. W8A8 (without NaN
+// codes) keeps the columns at 2^-8 times the weights (exact) and scales the partial back.
+template <int R>
+void fp8_direct(const GemmTask& t, size_t g0, size_t g1) {
+  const KLayout& kl = t.kl;
+  const size_t ldx = kl.kp;
+  const bool raw = t.promote && !t.nan_codes;
+  alignas(32) float acc[R * kGroupN];
+  for (size_t g = g0; g < g1; ++g) {
+    for (int i = 0; i < R * int(kGroupN); ++i) acc[i] = 0.0f;
+    for (size_t kb = 0; kb < kl.kblocks; ++kb) {
+      const size_t pairs = kl.plen(kb) / 2;
+      const float* x = t.xf + kl.off(kb);
+      const uint8_t* src = t.codes + (g * kl.kp + kl.off(kb)) * kGroupN;
+      const float* ws = t.gscale + (g * kl.kblocks + kb) * kGroupN;
+      for (size_t h = 0; h < 2; ++h) {
+        __m256 pa0[R], pa1[R], pb0[R], pb1[R];
+        for (int r = 0; r < R; ++r) pa0[r] = pa1[r] = pb0[r] = pb1[r] = _mm256_setzero_ps();
+        for (size_t p = 0; p < pairs; ++p) {
+          __m256 e[2], o[2];
+          decode16_column(src + p * 64 + 16 * h, e, ws + 16 * h, t.scale_w, t.round_w_bf16, t.nan_codes, raw);
+          decode16_column(src + p * 64 + 32 + 16 * h, o, ws + 16 * h, t.scale_w, t.round_w_bf16, t.nan_codes, raw);
+          for (int r = 0; r < R; ++r) {
+            const __m256 xe = _mm256_broadcast_ss(x + r * ldx + 2 * p), xo = _mm256_broadcast_ss(x + r * ldx + 2 * p + 1);
+            pa0[r] = _mm256_fmadd_ps(xe, e[0], pa0[r]);
+            pa1[r] = _mm256_fmadd_ps(xe, e[1], pa1[r]);
+            pb0[r] = _mm256_fmadd_ps(xo, o[0], pb0[r]);
+            pb1[r] = _mm256_fmadd_ps(xo, o[1], pb1[r]);
+          }
+        }
+        for (int r = 0; r < R; ++r) {
+          __m256 q0 = _mm256_add_ps(pa0[r], pb0[r]), q1 = _mm256_add_ps(pa1[r], pb1[r]);
+          if (t.promote) {  // (partial * a_s) * w_s, as the reference
+            const __m256 ps = _mm256_set1_ps(raw ? 256.0f : 1.0f), as = _mm256_set1_ps(t.a_s[r * kl.kblocks + kb]);
+            q0 = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(q0, ps), as), _mm256_loadu_ps(ws + 16 * h));
+            q1 = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(q1, ps), as), _mm256_loadu_ps(ws + 16 * h + 8));
+          }
+          float* a = acc + r * kGroupN + 16 * h;
+          _mm256_store_ps(a, _mm256_add_ps(_mm256_load_ps(a), q0));
+          _mm256_store_ps(a + 8, _mm256_add_ps(_mm256_load_ps(a + 8), q1));
+        }
+      }
+    }
+    store_outputs(t, g, acc);
   }
 }
 
@@ -161,6 +217,8 @@ void gemm_groups_avx2(const GemmTask& t, size_t g0, size_t g1) {
   const KLayout& kl = t.kl;
   switch (t.src) {
     case WeightSource::kFp8:
+      if (t.m == 1) return fp8_direct<1>(t, g0, g1);
+      if (t.m == 2) return fp8_direct<2>(t, g0, g1);
       fp32_groups(t, g0, g1, [&](size_t g, size_t kb, float* buf) {
         const uint8_t* src = t.codes + (g * kl.kp + kl.off(kb)) * kGroupN;
         const float* ws = t.gscale + (g * kl.kblocks + kb) * kGroupN;

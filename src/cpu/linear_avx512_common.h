@@ -121,6 +121,71 @@ void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
   }
 }
 
+// Small m (decode): no panel; col(g, kb, p, even, odd) decodes pair row p of group g, block
+// kb into two columns of 32 fp32 (2 registers each), used by every row at once. The columns
+// may be the weights times 2^-psh (exactly): W8A8 partials are scaled back by 2^psh (exact)
+// before the promotion.
+template <int R, typename Columns>
+void fp32_direct(const GemmTask& t, size_t g0, size_t g1, Columns col, float pscale) {
+  const KLayout& kl = t.kl;
+  const size_t ldx = kl.kp;
+  alignas(64) float acc[R * kGroupN];
+  for (size_t g = g0; g < g1; ++g) {
+    __m512 a0[R], a1[R];
+    for (int r = 0; r < R; ++r) a0[r] = a1[r] = _mm512_setzero_ps();
+    for (size_t kb = 0; kb < kl.kblocks; ++kb) {
+      const size_t pairs = kl.plen(kb) / 2;
+      const float* x = t.xf + kl.off(kb);
+      __m512 pa0[R], pa1[R], pb0[R], pb1[R];
+      for (int r = 0; r < R; ++r) pa0[r] = pa1[r] = pb0[r] = pb1[r] = _mm512_setzero_ps();
+      for (size_t p = 0; p < pairs; ++p) {
+        __m512 e[2], o[2];
+        col(g, kb, p, e, o);
+        for (int r = 0; r < R; ++r) {
+          const __m512 xe = _mm512_set1_ps(x[r * ldx + 2 * p]), xo = _mm512_set1_ps(x[r * ldx + 2 * p + 1]);
+          pa0[r] = _mm512_fmadd_ps(xe, e[0], pa0[r]);
+          pa1[r] = _mm512_fmadd_ps(xe, e[1], pa1[r]);
+          pb0[r] = _mm512_fmadd_ps(xo, o[0], pb0[r]);
+          pb1[r] = _mm512_fmadd_ps(xo, o[1], pb1[r]);
+        }
+      }
+      __m512 ws0 = _mm512_setzero_ps(), ws1 = ws0;
+      if (t.promote) {
+        const float* ws = t.gscale + (g * kl.kblocks + kb) * kGroupN;
+        ws0 = _mm512_loadu_ps(ws);
+        ws1 = _mm512_loadu_ps(ws + 16);
+      }
+      for (int r = 0; r < R; ++r) {
+        __m512 q0 = _mm512_add_ps(pa0[r], pb0[r]), q1 = _mm512_add_ps(pa1[r], pb1[r]);
+        if (t.promote) {  // (partial * a_s) * w_s, as the reference
+          const __m512 ps = _mm512_set1_ps(pscale), as = _mm512_set1_ps(t.a_s[r * kl.kblocks + kb]);
+          q0 = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(q0, ps), as), ws0);
+          q1 = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(q1, ps), as), ws1);
+        }
+        a0[r] = _mm512_add_ps(a0[r], q0);
+        a1[r] = _mm512_add_ps(a1[r], q1);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      _mm512_store_ps(acc + r * kGroupN, a0[r]);
+      _mm512_store_ps(acc + r * kGroupN + 16, a1[r]);
+    }
+    store_outputs(t, g, acc);
+  }
+}
+
+// m <= 4: fp32_direct over columns; else the panel driver over panel(g, kb, buf).
+template <typename Columns, typename Panel>
+void fp32_dispatch(const GemmTask& t, size_t g0, size_t g1, Columns col, Panel panel, float pscale = 1.0f) {
+  switch (t.m) {
+    case 1: return fp32_direct<1>(t, g0, g1, col, pscale);
+    case 2: return fp32_direct<2>(t, g0, g1, col, pscale);
+    case 3: return fp32_direct<3>(t, g0, g1, col, pscale);
+    case 4: return fp32_direct<4>(t, g0, g1, col, pscale);
+    default: return fp32_groups(t, g0, g1, panel);
+  }
+}
+
 // W8A16 dequantization of 16 decoded codes: code * w_s (fp32, as the reference), rounded
 // to bf16 when the activation dtype is bf16.
 inline __m512 scale_weights(__m512 v, __m512 ws, bool round) {
