@@ -129,6 +129,10 @@ const uint16_t* e4m3_bf16_bits() {
   return table.data();
 }
 
+// The pool for the per-row activation preparation: decode rows are too short to be worth
+// waking the workers.
+ThreadPool* prep_pool(ThreadPool* pool, size_t m) { return m >= 8 ? pool : nullptr; }
+
 using GroupsFn = void (*)(const GemmTask&, size_t, size_t);
 
 GroupsFn groups_fn(KernelVariant v, bool bf16_x, size_t m) {
@@ -181,7 +185,7 @@ void fp8_linear_simd(const float* x, size_t m, const PackedFp8Weight& w, const f
     uint16_t* xb = bf16_kernels ? grow(buf.xb, mp * kl.kp) : nullptr;
     float* xf = bf16_kernels ? nullptr : grow(buf.xf, m * kl.kp);
     const uint16_t* to_bf16 = e4m3_bf16_bits();
-    parallel_for(pool, m, [&](size_t r0, size_t r1) {
+    parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
       quantize_rows(x, r0, r1, k, group, opt, w.isa(), codes, scales);
       if (xb) {
         pad_rows(kl, r0, r1, xb, [&](size_t r, size_t c) { return to_bf16[codes[r * k + c]]; });
@@ -205,14 +209,14 @@ void fp8_linear_simd(const float* x, size_t m, const PackedFp8Weight& w, const f
     if (use_bf16) {
       t.tables = s.w16_tables.data();
       uint16_t* xb = grow(buf.xb, mp * kl.kp);
-      parallel_for(pool, m, [&](size_t r0, size_t r1) {
+      parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
         pad_rows(kl, r0, r1, xb, [&](size_t r, size_t c) { return uint16_t(std::bit_cast<uint32_t>(x[r * k + c]) >> 16); });
       });
       std::memset(xb + m * kl.kp, 0, (mp - m) * kl.kp * sizeof(uint16_t));
       t.xb = xb;
     } else {
       float* xf = grow(buf.xf, m * kl.kp);
-      parallel_for(pool, m, [&](size_t r0, size_t r1) {
+      parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
         pad_rows(kl, r0, r1, xf, [&](size_t r, size_t c) { return x[r * k + c]; });
       });
       t.xf = xf;
@@ -246,14 +250,14 @@ void dense_linear_simd(const float* x, size_t m, const DenseWeight& w, const flo
   for (size_t i = 0; i < m * k && use_bf16; ++i) use_bf16 = bf16_exact(x[i]);
   if (use_bf16) {
     uint16_t* xb = grow(buf.xb, mp * kl.kp);
-    parallel_for(pool, m, [&](size_t r0, size_t r1) {
+    parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
       pad_rows(kl, r0, r1, xb, [&](size_t r, size_t c) { return uint16_t(std::bit_cast<uint32_t>(x[r * k + c]) >> 16); });
     });
     std::memset(xb + m * kl.kp, 0, (mp - m) * kl.kp * sizeof(uint16_t));
     t.xb = xb;
   } else {
     float* xf = grow(buf.xf, m * kl.kp);
-    parallel_for(pool, m, [&](size_t r0, size_t r1) {
+    parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
       pad_rows(kl, r0, r1, xf, [&](size_t r, size_t c) { return x[r * k + c]; });
     });
     t.xf = xf;

@@ -61,6 +61,29 @@ size_t pair_offset(const KLayout& kl, size_t row, size_t col, PairOrder order) {
   return (g * kl.kp + kpad - kpad % 2) * kGroupN + stored_pos(order, e);
 }
 
+// Copies src [n, k] (row-major, T elements) into the group-pair layout dst (zeros in the
+// pads), in destination order: one sequential write stream.
+template <typename T>
+void pack_pairs(const T* src, size_t n, size_t k, const KLayout& kl, PairOrder order, T* dst) {
+  size_t pos[64];
+  for (size_t e = 0; e < 64; ++e) pos[e] = stored_pos(order, e);
+  const size_t groups = (n + kGroupN - 1) / kGroupN;
+  for (size_t g = 0; g < groups; ++g) {
+    const size_t rows = std::min(kGroupN, n - g * kGroupN);
+    for (size_t kb = 0; kb < kl.kblocks; ++kb) {
+      const size_t len = kl.len(kb);
+      for (size_t j = 0; j < len; j += 2) {
+        T* d = dst + (g * kl.kp + kl.off(kb) + j) * kGroupN;
+        const T* s = src + (g * kGroupN) * k + kb * kl.bc + j;
+        for (size_t nn = 0; nn < rows; ++nn) {
+          d[pos[2 * nn]] = s[nn * k];
+          if (j + 1 < len) d[pos[2 * nn + 1]] = s[nn * k + 1];
+        }
+      }
+    }
+  }
+}
+
 bool bf16_subnormal(uint16_t bits) { return (bits & 0x7F80u) == 0 && (bits & 0x7Fu) != 0; }
 
 }  // namespace
@@ -102,14 +125,8 @@ PackedFp8Weight PackedFp8Weight::pack(const Fp8WeightView& w, Isa isa, const Pac
     s->kl = kl;
     s->groups = (w.n + kGroupN - 1) / kGroupN;
     s->packed = AlignedBytes(s->groups * kl.kp * kGroupN);
-    uint8_t* dst = s->packed.data();
-    for (size_t r = 0; r < w.n; ++r) {
-      for (size_t c = 0; c < w.k; ++c) {
-        const uint8_t code = w.codes[r * w.k + c];
-        dst[pair_offset(kl, r, c, order)] = code;
-        s->nan_codes = s->nan_codes || (code & 0x7F) == 0x7F;
-      }
-    }
+    pack_pairs(w.codes.data(), w.n, w.k, kl, order, s->packed.data());
+    s->nan_codes = std::any_of(w.codes.begin(), w.codes.end(), [](uint8_t c) { return (c & 0x7F) == 0x7F; });
     s->gscale.assign(s->groups * kblocks * kGroupN, 0.0f);
     for (size_t r = 0; r < w.n; ++r) {
       for (size_t kb = 0; kb < kblocks; ++kb) {
@@ -203,12 +220,8 @@ DenseWeight DenseWeight::pack(const void* data, DenseDType dtype, size_t n, size
       s->packed = AlignedBytes(s->groups * kl.kp * kGroupN * sizeof(uint16_t));
       auto* dst = reinterpret_cast<uint16_t*>(s->packed.data());
       const auto* src = static_cast<const uint16_t*>(data);
-      for (size_t r = 0; r < n; ++r) {
-        for (size_t c = 0; c < k; ++c) {
-          dst[pair_offset(kl, r, c, PairOrder::kNatural)] = src[r * k + c];
-          s->bf16_subnormal = s->bf16_subnormal || bf16_subnormal(src[r * k + c]);
-        }
-      }
+      pack_pairs(src, n, k, kl, PairOrder::kNatural, dst);
+      s->bf16_subnormal = std::any_of(src, src + n * k, bf16_subnormal);
     }
   }
   DenseWeight d;
