@@ -72,12 +72,19 @@ T* grow(std::vector<T>& v, size_t n) {
   return v.data();
 }
 
-// Rows of the packed activation: row r (kl.kp columns, zero pads) from value(r, c).
+// Row stride of the activation buffers: KP plus one cache line, so that the rows a register
+// block reads together do not all fall into one L1 set when KP * element size is a multiple
+// of 4 KiB (K = 4096, 14336, ...).
+size_t act_stride(const KLayout& kl) { return kl.kp + 32; }
+
+// Rows of the packed activation: row r (kl.kp columns, zero pads, stride act_stride) from
+// value(r, c).
 template <typename T, typename Value>
 void pad_rows(const KLayout& kl, size_t r0, size_t r1, T* dst, Value value) {
+  const size_t ldx = act_stride(kl);
   for (size_t r = r0; r < r1; ++r) {
-    T* row = dst + r * kl.kp;
-    std::memset(static_cast<void*>(row), 0, kl.kp * sizeof(T));
+    T* row = dst + r * ldx;
+    std::memset(static_cast<void*>(row), 0, ldx * sizeof(T));
     for (size_t kb = 0; kb < kl.kblocks; ++kb) {
       for (size_t j = 0; j < kl.len(kb); ++j) row[kl.off(kb) + j] = value(r, kb * kl.bc + j);
     }
@@ -170,6 +177,7 @@ void fp8_linear_simd(const float* x, size_t m, const PackedFp8Weight& w, const f
   t.block_rows = size_t(w.block().rows);
   t.nan_codes = s.nan_codes;
   t.kl = kl;
+  t.ldx = act_stride(kl);
   t.n = w.n();
   t.m = m;
   t.out = opt.act_dtype;
@@ -182,8 +190,8 @@ void fp8_linear_simd(const float* x, size_t m, const PackedFp8Weight& w, const f
     uint8_t* codes = grow(buf.codes, m * k);
     float* scales = grow(buf.scales, m * kl.kblocks);
     float* a_s = grow(buf.a_s, mp * kl.kblocks);
-    uint16_t* xb = bf16_kernels ? grow(buf.xb, mp * kl.kp) : nullptr;
-    float* xf = bf16_kernels ? nullptr : grow(buf.xf, m * kl.kp);
+    uint16_t* xb = bf16_kernels ? grow(buf.xb, mp * act_stride(kl)) : nullptr;
+    float* xf = bf16_kernels ? nullptr : grow(buf.xf, m * act_stride(kl));
     const uint16_t* to_bf16 = e4m3_bf16_bits();
     parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
       quantize_rows(x, r0, r1, k, group, opt, w.isa(), codes, scales);
@@ -195,7 +203,7 @@ void fp8_linear_simd(const float* x, size_t m, const PackedFp8Weight& w, const f
     });
     std::copy_n(scales, m * kl.kblocks, a_s);
     std::fill(a_s + m * kl.kblocks, a_s + mp * kl.kblocks, 0.0f);
-    if (xb) std::memset(xb + m * kl.kp, 0, (mp - m) * kl.kp * sizeof(uint16_t));
+    if (xb) std::memset(xb + m * act_stride(kl), 0, (mp - m) * act_stride(kl) * sizeof(uint16_t));
     t.a_s = a_s;
     t.xb = xb;
     t.xf = xf;
@@ -208,14 +216,14 @@ void fp8_linear_simd(const float* x, size_t m, const PackedFp8Weight& w, const f
     }
     if (use_bf16) {
       t.tables = s.w16_tables.data();
-      uint16_t* xb = grow(buf.xb, mp * kl.kp);
+      uint16_t* xb = grow(buf.xb, mp * act_stride(kl));
       parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
         pad_rows(kl, r0, r1, xb, [&](size_t r, size_t c) { return uint16_t(std::bit_cast<uint32_t>(x[r * k + c]) >> 16); });
       });
-      std::memset(xb + m * kl.kp, 0, (mp - m) * kl.kp * sizeof(uint16_t));
+      std::memset(xb + m * act_stride(kl), 0, (mp - m) * act_stride(kl) * sizeof(uint16_t));
       t.xb = xb;
     } else {
-      float* xf = grow(buf.xf, m * kl.kp);
+      float* xf = grow(buf.xf, m * act_stride(kl));
       parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
         pad_rows(kl, r0, r1, xf, [&](size_t r, size_t c) { return x[r * k + c]; });
       });
@@ -234,6 +242,7 @@ void dense_linear_simd(const float* x, size_t m, const DenseWeight& w, const flo
   ActBuffers& buf = act_buffers();
   GemmTask t;
   t.kl = kl;
+  t.ldx = act_stride(kl);
   t.n = w.n();
   t.m = m;
   t.out = out_dtype;
@@ -249,14 +258,14 @@ void dense_linear_simd(const float* x, size_t m, const DenseWeight& w, const flo
   bool use_bf16 = bf16_variant(s.variant) && t.src == WeightSource::kBf16 && !s.bf16_subnormal;
   for (size_t i = 0; i < m * k && use_bf16; ++i) use_bf16 = bf16_exact(x[i]);
   if (use_bf16) {
-    uint16_t* xb = grow(buf.xb, mp * kl.kp);
+    uint16_t* xb = grow(buf.xb, mp * act_stride(kl));
     parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
       pad_rows(kl, r0, r1, xb, [&](size_t r, size_t c) { return uint16_t(std::bit_cast<uint32_t>(x[r * k + c]) >> 16); });
     });
-    std::memset(xb + m * kl.kp, 0, (mp - m) * kl.kp * sizeof(uint16_t));
+    std::memset(xb + m * act_stride(kl), 0, (mp - m) * act_stride(kl) * sizeof(uint16_t));
     t.xb = xb;
   } else {
-    float* xf = grow(buf.xf, m * kl.kp);
+    float* xf = grow(buf.xf, m * act_stride(kl));
     parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
       pad_rows(kl, r0, r1, xf, [&](size_t r, size_t c) { return x[r * k + c]; });
     });

@@ -54,7 +54,7 @@ void gemm_groups_amx(const GemmTask& t, size_t g0, size_t g1) {
   float* acc = scratch(acc_buf, mp * kGroupN);
   float* cb = scratch(c_buf, 32 * kGroupN);  // [32 rows][32 outputs] partials
   uint16_t* pbuf = scratch(panel_buf, t.kl.bcp * kGroupN);
-  const size_t ldx = t.kl.kp;
+  const size_t ldx = t.ldx;
   configure_tiles();
   for (size_t g = g0; g < g1; ++g) {
     std::memset(acc, 0, mp * kGroupN * sizeof(float));

@@ -89,7 +89,7 @@ void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
   thread_local std::vector<float> acc_buf, panel_buf;
   float* acc = scratch(acc_buf, t.m * kGroupN);
   float* pbuf = scratch(panel_buf, t.kl.bcp * kGroupN);
-  const size_t ldx = t.kl.kp;
+  const size_t ldx = t.ldx;
   for (size_t g = g0; g < g1; ++g) {
     std::memset(acc, 0, t.m * kGroupN * sizeof(float));
     for (size_t kb = 0; kb < t.kl.kblocks; ++kb) {
@@ -128,7 +128,7 @@ void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
 template <int R, typename Columns>
 void fp32_direct(const GemmTask& t, size_t g0, size_t g1, Columns col, float pscale) {
   const KLayout& kl = t.kl;
-  const size_t ldx = kl.kp;
+  const size_t ldx = t.ldx;
   alignas(64) float acc[R * kGroupN];
   for (size_t g = g0; g < g1; ++g) {
     __m512 a0[R], a1[R];

@@ -63,7 +63,7 @@ constexpr size_t kPrefetchBytes = FINEFP8_PREFETCH;
 template <int R>
 void bf16_direct(const GemmTask& t, size_t g0, size_t g1) {
   const KLayout& kl = t.kl;
-  const size_t ldx = kl.kp;
+  const size_t ldx = t.ldx;
   alignas(64) float acc[R * kGroupN];
   for (size_t g = g0; g < g1; ++g) {
     __m512 a0[R], a1[R];
@@ -141,7 +141,7 @@ void bf16_groups(const GemmTask& t, size_t g0, size_t g1) {
   thread_local std::vector<uint16_t> panel_buf;
   float* acc = scratch(acc_buf, t.m * kGroupN);
   uint16_t* pbuf = scratch(panel_buf, t.kl.bcp * kGroupN);
-  const size_t ldx = t.kl.kp;
+  const size_t ldx = t.ldx;
   for (size_t g = g0; g < g1; ++g) {
     std::memset(acc, 0, t.m * kGroupN * sizeof(float));
     for (size_t kb = 0; kb < t.kl.kblocks; ++kb) {

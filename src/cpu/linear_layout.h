@@ -98,10 +98,11 @@ struct GemmTask {
   bool promote = false;   // W8A8: acc += (partial * a_s) * w_s after every K block
   bool scale_w = false;   // W8A16: w = round(code * w_s) before the product
   bool round_w_bf16 = false;  // W8A16 with act dtype bf16: that w rounded to bf16
-  // Activations: rows of KP padded columns (zeros in the pads), one of:
+  // Activations: rows of KP padded columns (zeros in the pads), row stride ldx, one of:
   size_t m = 0;
-  const uint16_t* xb = nullptr;  // bf16 bits [m_pad][KP] (bf16 variants)
-  const float* xf = nullptr;     // fp32 [m][KP] (fp32 variants)
+  size_t ldx = 0;
+  const uint16_t* xb = nullptr;  // bf16 bits [m_pad][ldx] (bf16 variants)
+  const float* xf = nullptr;     // fp32 [m][ldx] (fp32 variants)
   const float* a_s = nullptr;    // W8A8: [m_pad][kblocks] activation scales
   // Output.
   OutDType out = OutDType::kF32;
