@@ -21,33 +21,48 @@ inline __m512 dp(__m512 acc, __m512i a, __m512i b) {
   return _mm512_dpbf16_ps(acc, reinterpret_cast<__m512bh&>(a), reinterpret_cast<__m512bh&>(b));
 }
 
-// R rows of bf16 x against a bf16 panel [pairs][64]: acc[r][0..32) += promoted partials.
-template <int R>
-inline void bf16_micro(const uint16_t* panel, size_t pairs, const uint16_t* x, size_t ldx, float* acc,
-                       const GemmTask& t, const float* a_s, __m512 ws0, __m512 ws1) {
-  __m512 p0[R], p1[R];
-  for (int r = 0; r < R; ++r) p0[r] = p1[r] = _mm512_setzero_ps();
-  for (size_t p = 0; p < pairs; ++p) {
-    const __m512i w0 = _mm512_load_si512(panel + p * 64);
-    const __m512i w1 = _mm512_load_si512(panel + p * 64 + 32);
+// R rows of bf16 x against the bf16 panels [pairs][64] of G groups (G = 2: 64 outputs, 4
+// vectors, so each broadcast x pair feeds 4 dot products): acc[g][r][0..32) += promoted
+// partials.
+template <int R, int G>
+inline void bf16_micro(const uint16_t* const* panel, size_t pairs, const uint16_t* x, size_t ldx, float* const* acc,
+                       const GemmTask& t, const float* a_s, const __m512* ws) {
+  constexpr int V = 2 * G;
+  __m512 p[R][V];
+  for (int r = 0; r < R; ++r) {
+    for (int v = 0; v < V; ++v) p[r][v] = _mm512_setzero_ps();
+  }
+  for (size_t q = 0; q < pairs; ++q) {
+    __m512i w[V];
+    for (int v = 0; v < V; ++v) w[v] = _mm512_load_si512(panel[v / 2] + q * 64 + 32 * (v % 2));
     for (int r = 0; r < R; ++r) {
       int32_t pair;
-      __builtin_memcpy(&pair, x + r * ldx + 2 * p, 4);
+      __builtin_memcpy(&pair, x + r * ldx + 2 * q, 4);
       const __m512i xv = _mm512_set1_epi32(pair);
-      p0[r] = dp(p0[r], xv, w0);
-      p1[r] = dp(p1[r], xv, w1);
+      for (int v = 0; v < V; ++v) p[r][v] = dp(p[r][v], xv, w[v]);
     }
   }
   for (int r = 0; r < R; ++r) {
-    float* a = acc + r * kGroupN;
-    __m512 q0 = p0[r], q1 = p1[r];
-    if (t.promote) {  // (partial * a_s) * w_s, as the reference
-      const __m512 as = _mm512_set1_ps(a_s[r * t.kl.kblocks]);
-      q0 = _mm512_mul_ps(_mm512_mul_ps(q0, as), ws0);
-      q1 = _mm512_mul_ps(_mm512_mul_ps(q1, as), ws1);
+    const __m512 as = t.promote ? _mm512_set1_ps(a_s[r * t.kl.kblocks]) : _mm512_setzero_ps();
+    for (int v = 0; v < V; ++v) {
+      float* a = acc[v / 2] + r * kGroupN + 16 * (v % 2);
+      __m512 q = p[r][v];
+      if (t.promote) q = _mm512_mul_ps(_mm512_mul_ps(q, as), ws[v]);  // (partial * a_s) * w_s
+      _mm512_storeu_ps(a, _mm512_add_ps(_mm512_loadu_ps(a), q));
     }
-    _mm512_storeu_ps(a, _mm512_add_ps(_mm512_loadu_ps(a), q0));
-    _mm512_storeu_ps(a + 16, _mm512_add_ps(_mm512_loadu_ps(a + 16), q1));
+  }
+}
+
+template <int G>
+inline void bf16_micro_rows(size_t rows, const uint16_t* const* panel, size_t pairs, const uint16_t* x, size_t ldx,
+                            float* const* acc, const GemmTask& t, const float* a_s, const __m512* ws) {
+  switch (rows) {
+    case 1: return bf16_micro<1, G>(panel, pairs, x, ldx, acc, t, a_s, ws);
+    case 2: return bf16_micro<2, G>(panel, pairs, x, ldx, acc, t, a_s, ws);
+    case 3: return bf16_micro<3, G>(panel, pairs, x, ldx, acc, t, a_s, ws);
+    case 4: return bf16_micro<4, G>(panel, pairs, x, ldx, acc, t, a_s, ws);
+    case 5: return bf16_micro<5, G>(panel, pairs, x, ldx, acc, t, a_s, ws);
+    default: return bf16_micro<6, G>(panel, pairs, x, ldx, acc, t, a_s, ws);
   }
 }
 
@@ -136,40 +151,44 @@ void bf16_groups(const GemmTask& t, size_t g0, size_t g1) {
     case 4: return bf16_direct<4>(t, g0, g1);
     default: break;
   }
-  constexpr int kRows = 8;
+  // Larger m: two groups (64 outputs) at a time, their K-block panels converted once and
+  // used by every 6-row register block (6 x 4 accumulators).
+  constexpr size_t kRows = 6;
   thread_local std::vector<float> acc_buf;
   thread_local std::vector<uint16_t> panel_buf;
-  float* acc = scratch(acc_buf, t.m * kGroupN);
-  uint16_t* pbuf = scratch(panel_buf, t.kl.bcp * kGroupN);
+  float* acc_base = scratch(acc_buf, 2 * t.m * kGroupN);
+  uint16_t* pbuf_base = scratch(panel_buf, 2 * t.kl.bcp * kGroupN);
   const size_t ldx = t.ldx;
-  for (size_t g = g0; g < g1; ++g) {
-    std::memset(acc, 0, t.m * kGroupN * sizeof(float));
+  for (size_t g = g0; g < g1; g += 2) {
+    const size_t ng = std::min<size_t>(2, g1 - g);
+    float* acc[2] = {acc_base, acc_base + t.m * kGroupN};
+    uint16_t* pbuf[2] = {pbuf_base, pbuf_base + t.kl.bcp * kGroupN};
+    std::memset(acc_base, 0, ng * t.m * kGroupN * sizeof(float));
     for (size_t kb = 0; kb < t.kl.kblocks; ++kb) {
-      const uint16_t* p = bf16_panel(t, g, kb, pbuf);
-      const size_t pairs = t.kl.plen(kb) / 2;
-      __m512 ws0 = _mm512_setzero_ps(), ws1 = ws0;
-      if (t.promote) {
-        const float* ws = t.gscale + (g * t.kl.kblocks + kb) * kGroupN;
-        ws0 = _mm512_loadu_ps(ws);
-        ws1 = _mm512_loadu_ps(ws + 16);
+      const uint16_t* p[2];
+      __m512 ws[4];
+      for (size_t i = 0; i < ng; ++i) {
+        p[i] = bf16_panel(t, g + i, kb, pbuf[i]);
+        if (t.promote) {
+          const float* w = t.gscale + ((g + i) * t.kl.kblocks + kb) * kGroupN;
+          ws[2 * i] = _mm512_loadu_ps(w);
+          ws[2 * i + 1] = _mm512_loadu_ps(w + 16);
+        }
       }
+      const size_t pairs = t.kl.plen(kb) / 2;
       for (size_t r0 = 0; r0 < t.m; r0 += kRows) {
         const uint16_t* x = t.xb + r0 * ldx + t.kl.off(kb);
         const float* as = t.a_s ? t.a_s + r0 * t.kl.kblocks + kb : nullptr;
-        float* a = acc + r0 * kGroupN;
-        switch (std::min<size_t>(kRows, t.m - r0)) {
-          case 1: bf16_micro<1>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
-          case 2: bf16_micro<2>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
-          case 3: bf16_micro<3>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
-          case 4: bf16_micro<4>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
-          case 5: bf16_micro<5>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
-          case 6: bf16_micro<6>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
-          case 7: bf16_micro<7>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
-          default: bf16_micro<8>(p, pairs, x, ldx, a, t, as, ws0, ws1); break;
+        float* a[2] = {acc[0] + r0 * kGroupN, acc[1] + r0 * kGroupN};
+        const size_t rows = std::min(kRows, t.m - r0);
+        if (ng == 2) {
+          bf16_micro_rows<2>(rows, p, pairs, x, ldx, a, t, as, ws);
+        } else {
+          bf16_micro_rows<1>(rows, p, pairs, x, ldx, a, t, as, ws);
         }
       }
     }
-    store_outputs(t, g, acc);
+    for (size_t i = 0; i < ng; ++i) store_outputs(t, g + i, acc[i]);
   }
 }
 
