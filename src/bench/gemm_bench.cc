@@ -47,6 +47,20 @@ void time_interleaved(std::vector<Timed>& ks, double min_seconds, int rounds = 5
   }
 }
 
+// Makes weight copy `copy` differ from the others in every 64-byte line (flips low mantissa
+// bits under `mask`): identical copies can share physical pages (the hypervisor's or the
+// kernel's same-page merging), and then the rotation would read one copy from cache.
+template <typename T>
+void vary(T* data, size_t count, size_t copy, T mask) {
+  uint64_t state = 0x9E3779B97F4A7C15ull * (copy + 1);
+  for (size_t i = 0; i < count; ++i) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    data[i] = T(data[i] ^ (T(state) & mask));
+  }
+}
+
 struct TierChoice {
   cpu::Isa isa;
   cpu::PackOptions opt;
@@ -70,22 +84,6 @@ PeakUnit unit_for(const std::string& kernel) {
 }
 
 }  // namespace
-
-MachinePeaks machine_peaks(const std::string& kernel, int threads) {
-  static std::map<std::pair<std::string, int>, MachinePeaks> cache;
-  static std::map<int, double> stream;
-  const auto key = std::make_pair(kernel, threads);
-  if (auto it = cache.find(key); it != cache.end()) return it->second;
-  ThreadPool pool(threads);
-  MachinePeaks p;
-  if (!stream.count(threads)) stream[threads] = measure_stream_gbps(pool);
-  p.stream_gbps = stream[threads];
-  const PeakUnit u = unit_for(kernel);
-  p.compute_unit = peak_unit_name(u);
-  p.compute_gflops = measure_peak_gflops(u, pool);
-  cache[key] = p;
-  return p;
-}
 
 GemmBenchResult run_gemm_bench(const GemmBenchConfig& cfg) {
   const TierChoice tc = parse_tier(cfg.tier);
@@ -130,16 +128,22 @@ GemmBenchResult run_gemm_bench(const GemmBenchConfig& cfg) {
   // same machine (other processes on a shared machine come and go); best time per kernel.
   std::vector<cpu::PackedFp8Weight> fp8_ws;
   for (size_t c = 0; c < r.copies; ++c) {
+    if (c > 0) {
+      vary(codes.data(), codes.size(), c, uint8_t(0x07));
+      for (auto& v : codes) v = (v & 0x7F) == 0x7F ? uint8_t(v ^ 1) : v;  // no NaN codes
+    }
     fp8_ws.push_back(cpu::PackedFp8Weight::pack({codes, scale_inv, n, k, block}, tc.isa, tc.opt));
   }
   r.kernel = std::string(fp8_ws[0].kernel());
   std::vector<cpu::DenseWeight> bf16_ws;
   for (size_t c = 0; c < r.bf16_copies; ++c) {
+    if (c > 0) vary(wb.data(), wb.size(), c, uint16_t(0x007F));
     bf16_ws.push_back(cpu::DenseWeight::pack(wb.data(), cpu::DenseDType::kBF16, n, k, tc.isa, tc.opt));
   }
   std::vector<std::unique_ptr<OnednnBf16Matmul>> mms;
   if (cfg.onednn && OnednnBf16Matmul::available()) {
     for (size_t c = 0; c < r.bf16_copies; ++c) {
+      if (c > 0) vary(wb.data(), wb.size(), c + 1000, uint16_t(0x007F));
       mms.push_back(std::make_unique<OnednnBf16Matmul>(m, n, k, wb.data(), threads));
     }
   }
@@ -152,6 +156,17 @@ GemmBenchResult run_gemm_bench(const GemmBenchConfig& cfg) {
     cpu::dense_linear(x.data(), m, bf16_ws[next_bf16++ % r.bf16_copies], nullptr, OutDType::kBF16, y.data(), &pool);
   }});
   if (!mms.empty()) timed.push_back({[&] { mms[next_mm++ % mms.size()]->run(xb.data(), y.data()); }});
+  // The peaks are timed in the same rounds, so "% of peak" compares like with like.
+  const PeakUnit unit = unit_for(r.kernel);
+  std::unique_ptr<StreamProbe> stream;
+  double peak_flops = 0;
+  const size_t peak_iters = unit == PeakUnit::kAmxBf16 ? 200'000 : 2'000'000;
+  const size_t first_probe = timed.size();
+  if (cfg.probe_peaks) {
+    stream = std::make_unique<StreamProbe>(pool, std::max<size_t>(size_t(512) << 20, 4 * n * k), n * k);
+    timed.push_back({[&] { stream->run(); }});
+    timed.push_back({[&] { peak_flops = run_peak_loop(unit, pool, peak_iters); }});
+  }
   time_interleaved(timed, cfg.min_seconds);
   r.seconds = timed[0].best;
   r.gflops = flop / r.seconds / 1e9;
@@ -168,7 +183,9 @@ GemmBenchResult run_gemm_bench(const GemmBenchConfig& cfg) {
   r.ratio_vs_bf16 = r.gflops / r.bf16_gflops;
   r.ratio_vs_own_bf16 = r.gflops / r.own_bf16_gflops;
   if (cfg.probe_peaks) {
-    r.peaks = machine_peaks(r.kernel, threads);
+    r.peaks.stream_gbps = double(stream->bytes()) / timed[first_probe].best / 1e9;
+    r.peaks.compute_unit = peak_unit_name(unit);
+    r.peaks.compute_gflops = peak_unit_available(unit) ? peak_flops / timed[first_probe + 1].best / 1e9 : 0;
     if (r.peaks.stream_gbps > 0) r.pct_stream = 100 * r.weight_gbps / r.peaks.stream_gbps;
     if (r.peaks.compute_gflops > 0) r.pct_compute = 100 * r.gflops / r.peaks.compute_gflops;
   }

@@ -52,8 +52,6 @@ struct GemmBenchResult {
 // Throws Error for an unknown or unsupported tier.
 GemmBenchResult run_gemm_bench(const GemmBenchConfig& cfg);
 
-// The peaks for a kernel variant name (cached per thread count within the process).
-MachinePeaks machine_peaks(const std::string& kernel, int threads);
 
 // One JSON object (one line).
 std::string to_json(const GemmBenchResult& r);

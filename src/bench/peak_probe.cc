@@ -35,19 +35,34 @@ uint64_t sum_words(const uint64_t* p, size_t n) {
 
 }  // namespace
 
-double measure_stream_gbps(ThreadPool& pool, size_t bytes) {
-  const size_t words = bytes / sizeof(uint64_t);
-  std::unique_ptr<uint64_t[]> buf(new uint64_t[words]);
+StreamProbe::StreamProbe(ThreadPool& pool, size_t bytes, size_t chunk)
+    : pool_(pool),
+      words_(bytes / sizeof(uint64_t)),
+      chunk_(chunk == 0 ? words_ : std::clamp<size_t>(chunk / sizeof(uint64_t), 1, words_)),
+      buf_(new uint64_t[words_]) {
   // First touch by the threads that read, so pages are spread as they will be used.
-  pool.parallel_for(words, [&](size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) buf[i] = i;
+  pool_.parallel_for(words_, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) buf_[i] = i;
   });
+}
+
+StreamProbe::~StreamProbe() { delete[] buf_; }
+
+void StreamProbe::run() {
+  if (pos_ + chunk_ > words_) pos_ = 0;
+  const uint64_t* p = buf_ + pos_;
   std::atomic<uint64_t> sink{0};
+  pool_.parallel_for(chunk_, [&](size_t b, size_t e) { sink += sum_words(p + b, e - b); });
+  pos_ += chunk_;
+}
+
+double measure_stream_gbps(ThreadPool& pool, size_t bytes) {
+  StreamProbe probe(pool, bytes);
   double best = 0;
   for (int rep = 0; rep < 5; ++rep) {
     const double t0 = now();
-    pool.parallel_for(words, [&](size_t b, size_t e) { sink += sum_words(buf.get() + b, e - b); });
-    best = std::max(best, double(words * sizeof(uint64_t)) / (now() - t0) / 1e9);
+    probe.run();
+    best = std::max(best, double(probe.bytes()) / (now() - t0) / 1e9);
   }
   return best;
 }
@@ -73,26 +88,31 @@ bool peak_unit_available(PeakUnit u) {
   return false;
 }
 
-double measure_peak_gflops(PeakUnit u, ThreadPool& pool) {
+double run_peak_loop(PeakUnit u, ThreadPool& pool, size_t iters) {
   if (!peak_unit_available(u)) return 0;
   double (*loop)(size_t) = u == PeakUnit::kFma256   ? peak_loop_fma256
                            : u == PeakUnit::kFma512 ? peak_loop_fma512
                            : u == PeakUnit::kDpBf16 ? peak_loop_dpbf16
                                                     : peak_loop_amx;
+  std::atomic<double> flops{0};
+  pool.parallel_for(size_t(pool.size()), [&](size_t b, size_t e) {
+    double f = 0;
+    for (size_t i = b; i < e; ++i) f += loop(iters);
+    double cur = flops.load();
+    while (!flops.compare_exchange_weak(cur, cur + f)) {
+    }
+  });
+  return flops.load();
+}
+
+double measure_peak_gflops(PeakUnit u, ThreadPool& pool) {
+  if (!peak_unit_available(u)) return 0;
   const size_t iters = u == PeakUnit::kAmxBf16 ? 2'000'000 : 20'000'000;
-  const size_t threads = size_t(pool.size());
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
-    std::atomic<double> flops{0};
     const double t0 = now();
-    pool.parallel_for(threads, [&](size_t b, size_t e) {
-      double f = 0;
-      for (size_t i = b; i < e; ++i) f += loop(iters);
-      double cur = flops.load();
-      while (!flops.compare_exchange_weak(cur, cur + f)) {
-      }
-    });
-    best = std::max(best, flops.load() / (now() - t0) / 1e9);
+    const double flops = run_peak_loop(u, pool, iters);
+    best = std::max(best, flops / (now() - t0) / 1e9);
   }
   return best;
 }
