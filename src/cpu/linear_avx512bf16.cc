@@ -73,31 +73,36 @@ inline void bf16_micro_rows(size_t rows, const uint16_t* const* panel, size_t pa
 #endif
 constexpr size_t kPrefetchBytes = FINEFP8_PREFETCH;
 
-// Small m (decode): no panel; each 64-byte pair row is converted in registers and used by
-// every row at once, two chains per output half so the dot latency hides behind the stream.
+// Small m (decode, m <= 8): no panel; each 64-byte pair row is converted in registers and
+// used by every row at once. For m <= 2 two chains per output vector (alternate pair rows)
+// hide the dot latency; more rows give enough independent chains by themselves.
 template <int R>
 void bf16_direct(const GemmTask& t, size_t g0, size_t g1) {
+  constexpr int C = R <= 2 ? 2 : 1;  // chains per output vector
   const KLayout& kl = t.kl;
   const size_t ldx = t.ldx;
   alignas(64) float acc[R * kGroupN];
   for (size_t g = g0; g < g1; ++g) {
-    __m512 a0[R], a1[R];
-    for (int r = 0; r < R; ++r) a0[r] = a1[r] = _mm512_setzero_ps();
+    std::memset(acc, 0, sizeof(acc));
     for (size_t kb = 0; kb < kl.kblocks; ++kb) {
       const size_t pairs = kl.plen(kb) / 2;  // a multiple of 16
       const uint16_t* x = t.xb + kl.off(kb);
-      __m512 pa0[R], pa1[R], pb0[R], pb1[R];
-      for (int r = 0; r < R; ++r) pa0[r] = pa1[r] = pb0[r] = pb1[r] = _mm512_setzero_ps();
+      __m512 pa[R][2][C];
+      for (int r = 0; r < R; ++r) {
+        for (int h = 0; h < 2; ++h) {
+          for (int c = 0; c < C; ++c) pa[r][h][c] = _mm512_setzero_ps();
+        }
+      }
       auto step = [&](size_t p, __m512i v0, __m512i v1, __m512i u0, __m512i u1) {
         for (int r = 0; r < R; ++r) {
           int32_t e0, e1;
           __builtin_memcpy(&e0, x + r * ldx + 2 * p, 4);
           __builtin_memcpy(&e1, x + r * ldx + 2 * p + 2, 4);
           const __m512i xa = _mm512_set1_epi32(e0), xb = _mm512_set1_epi32(e1);
-          pa0[r] = dp(pa0[r], xa, v0);
-          pa1[r] = dp(pa1[r], xa, v1);
-          pb0[r] = dp(pb0[r], xb, u0);
-          pb1[r] = dp(pb1[r], xb, u1);
+          pa[r][0][0] = dp(pa[r][0][0], xa, v0);
+          pa[r][1][0] = dp(pa[r][1][0], xa, v1);
+          pa[r][0][C - 1] = dp(pa[r][0][C - 1], xb, u0);
+          pa[r][1][C - 1] = dp(pa[r][1][C - 1], xb, u1);
         }
       };
       if (t.src == WeightSource::kBf16) {
@@ -111,33 +116,28 @@ void bf16_direct(const GemmTask& t, size_t g0, size_t g1) {
         const uint8_t* src = t.codes + (g * kl.kp + kl.off(kb)) * kGroupN;
         for (size_t p = 0; p < pairs; p += 2) {
           __m512i v0, v1, u0, u1;
-          if (kPrefetchBytes) _mm_prefetch(reinterpret_cast<const char*>(src + p * 64 + kPrefetchBytes), _MM_HINT_T0);
-          if (kPrefetchBytes) _mm_prefetch(reinterpret_cast<const char*>(src + p * 64 + 64 + kPrefetchBytes), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(src + p * 64 + kPrefetchBytes), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(src + p * 64 + 64 + kPrefetchBytes), _MM_HINT_T0);
           conv.convert(src + p * 64, v0, v1);
           conv.convert(src + p * 64 + 64, u0, u1);
           step(p, v0, v1, u0, u1);
         }
       }
-      __m512 ws0 = _mm512_setzero_ps(), ws1 = ws0;
+      __m512 ws[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
       if (t.promote) {
-        const float* ws = t.gscale + (g * kl.kblocks + kb) * kGroupN;
-        ws0 = _mm512_loadu_ps(ws);
-        ws1 = _mm512_loadu_ps(ws + 16);
+        const float* w = t.gscale + (g * kl.kblocks + kb) * kGroupN;
+        ws[0] = _mm512_loadu_ps(w);
+        ws[1] = _mm512_loadu_ps(w + 16);
       }
       for (int r = 0; r < R; ++r) {
-        __m512 q0 = _mm512_add_ps(pa0[r], pb0[r]), q1 = _mm512_add_ps(pa1[r], pb1[r]);
-        if (t.promote) {  // (partial * a_s) * w_s, as the reference
-          const __m512 as = _mm512_set1_ps(t.a_s[r * kl.kblocks + kb]);
-          q0 = _mm512_mul_ps(_mm512_mul_ps(q0, as), ws0);
-          q1 = _mm512_mul_ps(_mm512_mul_ps(q1, as), ws1);
+        const __m512 as = t.promote ? _mm512_set1_ps(t.a_s[r * kl.kblocks + kb]) : _mm512_setzero_ps();
+        for (int h = 0; h < 2; ++h) {
+          __m512 q = C == 2 ? _mm512_add_ps(pa[r][h][0], pa[r][h][C - 1]) : pa[r][h][0];
+          if (t.promote) q = _mm512_mul_ps(_mm512_mul_ps(q, as), ws[h]);  // (partial * a_s) * w_s
+          float* a = acc + r * kGroupN + 16 * h;
+          _mm512_store_ps(a, _mm512_add_ps(_mm512_load_ps(a), q));
         }
-        a0[r] = _mm512_add_ps(a0[r], q0);
-        a1[r] = _mm512_add_ps(a1[r], q1);
       }
-    }
-    for (int r = 0; r < R; ++r) {
-      _mm512_store_ps(acc + r * kGroupN, a0[r]);
-      _mm512_store_ps(acc + r * kGroupN + 16, a1[r]);
     }
     store_outputs(t, g, acc);
   }
@@ -149,6 +149,10 @@ void bf16_groups(const GemmTask& t, size_t g0, size_t g1) {
     case 2: return bf16_direct<2>(t, g0, g1);
     case 3: return bf16_direct<3>(t, g0, g1);
     case 4: return bf16_direct<4>(t, g0, g1);
+    case 5: return bf16_direct<5>(t, g0, g1);
+    case 6: return bf16_direct<6>(t, g0, g1);
+    case 7: return bf16_direct<7>(t, g0, g1);
+    case 8: return bf16_direct<8>(t, g0, g1);
     default: break;
   }
   // Larger m: two groups (64 outputs) at a time, their K-block panels converted once and
