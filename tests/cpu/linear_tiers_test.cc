@@ -246,7 +246,7 @@ TEST(LinearTiers, Fp8StaticScaleDeepSeekRecipeAndNoPool) {
   st.static_act_scale = 0.02f;
   Fp8LinearOptions ds{Fp8Mode::kW8A8, OutDType::kBF16};
   ds.act = ActQuantRecipe::deepseek(true);
-  for (size_t m : {1, 17}) {
+  for (size_t m : {1, 4, 5, 8, 17}) {
     check_fp8({m, 130, 300, {128, 128}, st, true}, 900 + uint32_t(m));
     check_fp8({m, 130, 300, {128, 128}, ds, false}, 950 + uint32_t(m));
     Fp8Case c{m, 257, 129, {128, 128}, {Fp8Mode::kW8A8, OutDType::kF32}, true};
