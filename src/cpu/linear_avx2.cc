@@ -61,11 +61,13 @@ inline void micro(const float* panel, size_t len, const float* x, size_t ldx, fl
   }
 }
 
-void store_outputs(const GemmTask& t, size_t g, const float* acc) {
+// y rows [r0, r0 + rows) of group g from acc [rows][32] fp32 (rows 0: all m).
+void store_outputs(const GemmTask& t, size_t g, const float* acc, size_t r0 = 0, size_t rows = 0) {
+  if (rows == 0) rows = t.m;
   const size_t n0 = g * kGroupN, cnt = std::min(kGroupN, t.n - n0);
   alignas(32) float b[kGroupN] = {}, out[kGroupN];
   if (t.bias) std::memcpy(b, t.bias + n0, cnt * sizeof(float));
-  for (size_t r = 0; r < t.m; ++r) {
+  for (size_t r = 0; r < rows; ++r) {
     for (size_t q = 0; q < kGroupN; q += 8) {
       __m256 v = _mm256_loadu_ps(acc + r * kGroupN + q);
       if (t.out == OutDType::kBF16) v = round_bf16(v);
@@ -75,7 +77,7 @@ void store_outputs(const GemmTask& t, size_t g, const float* acc) {
       }
       _mm256_store_ps(out + q, v);
     }
-    std::memcpy(t.y + r * t.n + n0, out, cnt * sizeof(float));
+    std::memcpy(t.y + (r0 + r) * t.n + n0, out, cnt * sizeof(float));
   }
 }
 
@@ -83,22 +85,25 @@ template <typename Panel>
 void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
   constexpr int kRows = 5;
   thread_local std::vector<float> acc_buf, panel_buf;
-  float* acc = scratch(acc_buf, t.m * kGroupN);
+  const size_t mb = std::min(t.m, row_block(t, sizeof(float)));
+  float* acc_base = scratch(acc_buf, mb * kGroupN);
   float* pbuf = scratch(panel_buf, t.kl.bcp * kGroupN);
   const size_t ldx = t.ldx;
+  for (size_t rb = 0; rb < t.m; rb += mb) {
+  const size_t rows = std::min(mb, t.m - rb);
   for (size_t g = g0; g < g1; ++g) {
-    std::memset(acc, 0, t.m * kGroupN * sizeof(float));
+    std::memset(acc_base, 0, rows * kGroupN * sizeof(float));
     for (size_t kb = 0; kb < t.kl.kblocks; ++kb) {
       const float* p = panel(g, kb, pbuf);
       const size_t len = t.kl.plen(kb);
       const float* ws = t.gscale ? t.gscale + (g * t.kl.kblocks + kb) * kGroupN : nullptr;
       for (size_t h = 0; h < 2; ++h) {
-        for (size_t r0 = 0; r0 < t.m; r0 += kRows) {
+        for (size_t r0 = rb; r0 < rb + rows; r0 += kRows) {
           const float* x = t.xf + r0 * ldx + t.kl.off(kb);
           const float* as = t.a_s ? t.a_s + r0 * t.kl.kblocks + kb : nullptr;
-          float* a = acc + r0 * kGroupN + 16 * h;
+          float* a = acc_base + (r0 - rb) * kGroupN + 16 * h;
           const float* wsh = ws ? ws + 16 * h : nullptr;
-          switch (std::min<size_t>(kRows, t.m - r0)) {
+          switch (std::min<size_t>(kRows, rb + rows - r0)) {
             case 1: micro<1>(p + 16 * h, len, x, ldx, a, t, as, wsh); break;
             case 2: micro<2>(p + 16 * h, len, x, ldx, a, t, as, wsh); break;
             case 3: micro<3>(p + 16 * h, len, x, ldx, a, t, as, wsh); break;
@@ -108,7 +113,8 @@ void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
         }
       }
     }
-    store_outputs(t, g, acc);
+    store_outputs(t, g, acc_base, rb, rows);
+  }
   }
 }
 

@@ -24,22 +24,23 @@ inline __m512 round_bf16(__m512 v) {
   return _mm512_castsi512_ps(_mm512_and_si512(r, _mm512_set1_epi32(int(0xFFFF0000u))));
 }
 
-// y rows [0, m) of group g from acc [m][32] fp32.
-inline void store_outputs(const GemmTask& t, size_t g, const float* acc) {
+// y rows [r0, r0 + rows) of group g from acc [rows][32] fp32 (rows 0: all m).
+inline void store_outputs(const GemmTask& t, size_t g, const float* acc, size_t r0 = 0, size_t rows = 0) {
+  if (rows == 0) rows = t.m;
   for (size_t h = 0; h < 2; ++h) {
     const size_t n0 = g * kGroupN + 16 * h;
     if (n0 >= t.n) break;
     const size_t cnt = std::min<size_t>(16, t.n - n0);
     const __mmask16 mask = __mmask16((1u << cnt) - 1u);
     const __m512 b = t.bias ? _mm512_maskz_loadu_ps(mask, t.bias + n0) : _mm512_setzero_ps();
-    for (size_t r = 0; r < t.m; ++r) {
+    for (size_t r = 0; r < rows; ++r) {
       __m512 v = _mm512_loadu_ps(acc + r * kGroupN + 16 * h);
       if (t.out == OutDType::kBF16) v = round_bf16(v);
       if (t.bias) {
         v = _mm512_add_ps(v, b);
         if (t.out == OutDType::kBF16) v = round_bf16(v);
       }
-      _mm512_mask_storeu_ps(t.y + r * t.n + n0, mask, v);
+      _mm512_mask_storeu_ps(t.y + (r0 + r) * t.n + n0, mask, v);
     }
   }
 }
@@ -87,11 +88,14 @@ template <typename Panel>
 void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
   constexpr int kRows = 8;
   thread_local std::vector<float> acc_buf, panel_buf;
-  float* acc = scratch(acc_buf, t.m * kGroupN);
+  const size_t mb = std::min(t.m, row_block(t, sizeof(float)));
+  float* acc_base = scratch(acc_buf, mb * kGroupN);
   float* pbuf = scratch(panel_buf, t.kl.bcp * kGroupN);
   const size_t ldx = t.ldx;
+  for (size_t rb = 0; rb < t.m; rb += mb) {
+  const size_t rows = std::min(mb, t.m - rb);
   for (size_t g = g0; g < g1; ++g) {
-    std::memset(acc, 0, t.m * kGroupN * sizeof(float));
+    std::memset(acc_base, 0, rows * kGroupN * sizeof(float));
     for (size_t kb = 0; kb < t.kl.kblocks; ++kb) {
       const float* p = panel(g, kb, pbuf);
       const size_t len = t.kl.plen(kb);
@@ -101,11 +105,11 @@ void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
         ws0 = _mm512_loadu_ps(ws);
         ws1 = _mm512_loadu_ps(ws + 16);
       }
-      for (size_t r0 = 0; r0 < t.m; r0 += kRows) {
+      for (size_t r0 = rb; r0 < rb + rows; r0 += kRows) {
         const float* x = t.xf + r0 * ldx + t.kl.off(kb);
         const float* as = t.a_s ? t.a_s + r0 * t.kl.kblocks + kb : nullptr;
-        float* a = acc + r0 * kGroupN;
-        switch (std::min<size_t>(kRows, t.m - r0)) {
+        float* a = acc_base + (r0 - rb) * kGroupN;
+        switch (std::min<size_t>(kRows, rb + rows - r0)) {
           case 1: fp32_micro<1>(p, len, x, ldx, a, t, as, ws0, ws1); break;
           case 2: fp32_micro<2>(p, len, x, ldx, a, t, as, ws0, ws1); break;
           case 3: fp32_micro<3>(p, len, x, ldx, a, t, as, ws0, ws1); break;
@@ -117,7 +121,8 @@ void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
         }
       }
     }
-    store_outputs(t, g, acc);
+    store_outputs(t, g, acc_base, rb, rows);
+  }
   }
 }
 

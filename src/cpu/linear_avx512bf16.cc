@@ -77,16 +77,17 @@ constexpr size_t kPrefetchBytes = FINEFP8_PREFETCH;
 // used by every row at once. For m <= 2 two chains per output vector (alternate pair rows)
 // hide the dot latency; more rows give enough independent chains by themselves.
 template <int R>
-void bf16_direct(const GemmTask& t, size_t g0, size_t g1) {
+void bf16_direct(const GemmTask& t, size_t g0, size_t g1, size_t row0 = 0) {
   constexpr int C = R <= 2 ? 2 : 1;  // chains per output vector
   const KLayout& kl = t.kl;
   const size_t ldx = t.ldx;
+  const float* a_s = t.a_s ? t.a_s + row0 * kl.kblocks : nullptr;
   alignas(64) float acc[R * kGroupN];
   for (size_t g = g0; g < g1; ++g) {
     std::memset(acc, 0, sizeof(acc));
     for (size_t kb = 0; kb < kl.kblocks; ++kb) {
       const size_t pairs = kl.plen(kb) / 2;  // a multiple of 16
-      const uint16_t* x = t.xb + kl.off(kb);
+      const uint16_t* x = t.xb + row0 * ldx + kl.off(kb);
       __m512 pa[R][2][C];
       for (int r = 0; r < R; ++r) {
         for (int h = 0; h < 2; ++h) {
@@ -130,7 +131,7 @@ void bf16_direct(const GemmTask& t, size_t g0, size_t g1) {
         ws[1] = _mm512_loadu_ps(w + 16);
       }
       for (int r = 0; r < R; ++r) {
-        const __m512 as = t.promote ? _mm512_set1_ps(t.a_s[r * kl.kblocks + kb]) : _mm512_setzero_ps();
+        const __m512 as = t.promote ? _mm512_set1_ps(a_s[r * kl.kblocks + kb]) : _mm512_setzero_ps();
         for (int h = 0; h < 2; ++h) {
           __m512 q = C == 2 ? _mm512_add_ps(pa[r][h][0], pa[r][h][C - 1]) : pa[r][h][0];
           if (t.promote) q = _mm512_mul_ps(_mm512_mul_ps(q, as), ws[h]);  // (partial * a_s) * w_s
@@ -139,7 +140,7 @@ void bf16_direct(const GemmTask& t, size_t g0, size_t g1) {
         }
       }
     }
-    store_outputs(t, g, acc);
+    store_outputs(t, g, acc, row0, R);
   }
 }
 
@@ -155,44 +156,68 @@ void bf16_groups(const GemmTask& t, size_t g0, size_t g1) {
     case 8: return bf16_direct<8>(t, g0, g1);
     default: break;
   }
-  // Larger m: two groups (64 outputs) at a time, their K-block panels converted once and
-  // used by every 6-row register block (6 x 4 accumulators).
-  constexpr size_t kRows = 6;
-  thread_local std::vector<float> acc_buf;
-  thread_local std::vector<uint16_t> panel_buf;
-  float* acc_base = scratch(acc_buf, 2 * t.m * kGroupN);
-  uint16_t* pbuf_base = scratch(panel_buf, 2 * t.kl.bcp * kGroupN);
-  const size_t ldx = t.ldx;
-  for (size_t g = g0; g < g1; g += 2) {
-    const size_t ng = std::min<size_t>(2, g1 - g);
-    float* acc[2] = {acc_base, acc_base + t.m * kGroupN};
-    uint16_t* pbuf[2] = {pbuf_base, pbuf_base + t.kl.bcp * kGroupN};
-    std::memset(acc_base, 0, ng * t.m * kGroupN * sizeof(float));
-    for (size_t kb = 0; kb < t.kl.kblocks; ++kb) {
-      const uint16_t* p[2];
-      __m512 ws[4];
-      for (size_t i = 0; i < ng; ++i) {
-        p[i] = bf16_panel(t, g + i, kb, pbuf[i]);
-        if (t.promote) {
-          const float* w = t.gscale + ((g + i) * t.kl.kblocks + kb) * kGroupN;
-          ws[2 * i] = _mm512_loadu_ps(w);
-          ws[2 * i + 1] = _mm512_loadu_ps(w + 16);
-        }
-      }
-      const size_t pairs = t.kl.plen(kb) / 2;
-      for (size_t r0 = 0; r0 < t.m; r0 += kRows) {
-        const uint16_t* x = t.xb + r0 * ldx + t.kl.off(kb);
-        const float* as = t.a_s ? t.a_s + r0 * t.kl.kblocks + kb : nullptr;
-        float* a[2] = {acc[0] + r0 * kGroupN, acc[1] + r0 * kGroupN};
-        const size_t rows = std::min(kRows, t.m - r0);
-        if (ng == 2) {
-          bf16_micro_rows<2>(rows, p, pairs, x, ldx, a, t, as, ws);
-        } else {
-          bf16_micro_rows<1>(rows, p, pairs, x, ldx, a, t, as, ws);
+  // 8 < m <= 32: the decode kernel per group over chunks of 8 rows (the group's weights stay
+  // in L2 between chunks; converting again in registers beats a panel round trip here).
+  if (t.m <= 32) {
+    for (size_t g = g0; g < g1; ++g) {
+      for (size_t r0 = 0; r0 < t.m; r0 += 8) {
+        switch (std::min<size_t>(8, t.m - r0)) {
+          case 1: bf16_direct<1>(t, g, g + 1, r0); break;
+          case 2: bf16_direct<2>(t, g, g + 1, r0); break;
+          case 3: bf16_direct<3>(t, g, g + 1, r0); break;
+          case 4: bf16_direct<4>(t, g, g + 1, r0); break;
+          case 5: bf16_direct<5>(t, g, g + 1, r0); break;
+          case 6: bf16_direct<6>(t, g, g + 1, r0); break;
+          case 7: bf16_direct<7>(t, g, g + 1, r0); break;
+          default: bf16_direct<8>(t, g, g + 1, r0); break;
         }
       }
     }
-    for (size_t i = 0; i < ng; ++i) store_outputs(t, g + i, acc[i]);
+    return;
+  }
+  // Larger m: blocks of rows whose activations stay in L2; within a block, two groups (64
+  // outputs) at a time, their K-block panels converted once and used by every 6-row
+  // register block (6 x 4 accumulators).
+  constexpr size_t kRows = 6;
+  thread_local std::vector<float> acc_buf;
+  thread_local std::vector<uint16_t> panel_buf;
+  const size_t mb = std::min(t.m, row_block(t, sizeof(uint16_t)));
+  float* acc_base = scratch(acc_buf, 2 * mb * kGroupN);
+  uint16_t* pbuf_base = scratch(panel_buf, 2 * t.kl.bcp * kGroupN);
+  const size_t ldx = t.ldx;
+  for (size_t rb = 0; rb < t.m; rb += mb) {
+    const size_t rows_b = std::min(mb, t.m - rb);
+    for (size_t g = g0; g < g1; g += 2) {
+      const size_t ng = std::min<size_t>(2, g1 - g);
+      float* acc[2] = {acc_base, acc_base + mb * kGroupN};
+      uint16_t* pbuf[2] = {pbuf_base, pbuf_base + t.kl.bcp * kGroupN};
+      std::memset(acc_base, 0, 2 * mb * kGroupN * sizeof(float));
+      for (size_t kb = 0; kb < t.kl.kblocks; ++kb) {
+        const uint16_t* p[2];
+        __m512 ws[4];
+        for (size_t i = 0; i < ng; ++i) {
+          p[i] = bf16_panel(t, g + i, kb, pbuf[i]);
+          if (t.promote) {
+            const float* w = t.gscale + ((g + i) * t.kl.kblocks + kb) * kGroupN;
+            ws[2 * i] = _mm512_loadu_ps(w);
+            ws[2 * i + 1] = _mm512_loadu_ps(w + 16);
+          }
+        }
+        const size_t pairs = t.kl.plen(kb) / 2;
+        for (size_t r0 = rb; r0 < rb + rows_b; r0 += kRows) {
+          const uint16_t* x = t.xb + r0 * ldx + t.kl.off(kb);
+          const float* as = t.a_s ? t.a_s + r0 * t.kl.kblocks + kb : nullptr;
+          float* a[2] = {acc[0] + (r0 - rb) * kGroupN, acc[1] + (r0 - rb) * kGroupN};
+          const size_t rows = std::min(kRows, rb + rows_b - r0);
+          if (ng == 2) {
+            bf16_micro_rows<2>(rows, p, pairs, x, ldx, a, t, as, ws);
+          } else {
+            bf16_micro_rows<1>(rows, p, pairs, x, ldx, a, t, as, ws);
+          }
+        }
+      }
+      for (size_t i = 0; i < ng; ++i) store_outputs(t, g + i, acc[i], rb, rows_b);
+    }
   }
 }
 

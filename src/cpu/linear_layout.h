@@ -29,6 +29,7 @@
 //   * W8A16 bf16 tables (BF16/VBMI variant, block.rows % 32 == 0): for each weight block
 //     (rb, kb) 256 bytes: high bytes then low bytes of bf16(e4m3(c) * scale_inv) for the 128
 //     magnitudes c (the sign is or-ed into the high byte: rounding is sign-symmetric).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -109,6 +110,14 @@ struct GemmTask {
   const float* bias = nullptr;  // [n] or null
   float* y = nullptr;           // [m][n]
 };
+
+// Rows of x per cache block of the prefill drivers: the block's activations ([rows][ldx]
+// elements of elem_bytes) stay in L2 (about 512 KiB) while every output group of the thread
+// streams past them; weights are re-read per block, which costs little at prefill sizes.
+inline size_t row_block(const GemmTask& t, size_t elem_bytes) {
+  const size_t rows = (size_t(512) << 10) / (t.ldx * elem_bytes);
+  return std::max<size_t>(48, rows / 48 * 48);
+}
 
 // Per-variant entry points (each in the file of its instruction set).
 void gemm_groups_avx2(const GemmTask& t, size_t g0, size_t g1);

@@ -239,6 +239,10 @@ TEST(LinearTiers, Fp8MatchesReferenceOverShapes) {
   // A larger K and N for the multi-group, multi-block, two-thread split.
   check_fp8({130, 520, 1000, {128, 128}, {Fp8Mode::kW8A8, OutDType::kBF16}, true}, seed++);
   check_fp8({40, 520, 1000, {128, 128}, {Fp8Mode::kW8A16, OutDType::kBF16}, true}, seed++);
+  // More rows than one L2 row block of the prefill drivers (row_block: 240 bf16 / 96 fp32
+  // rows at K = 1000).
+  check_fp8({300, 70, 1000, {128, 128}, {Fp8Mode::kW8A8, OutDType::kBF16}, true}, seed++);
+  check_fp8({300, 70, 1000, {128, 128}, {Fp8Mode::kW8A16, OutDType::kF32}, false}, seed++);
 }
 
 TEST(LinearTiers, Fp8StaticScaleDeepSeekRecipeAndNoPool) {
