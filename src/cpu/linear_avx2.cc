@@ -120,21 +120,16 @@ void fp32_groups(const GemmTask& t, size_t g0, size_t g1, Panel panel) {
 
 // 16 codes of one column -> fp32 (see linear_avx512.cc: fp16 bit trick + F16C, times 256;
 // decode8 for weights holding NaN codes).
-inline void decode16_column(const uint8_t* src, __m256* v, const float* ws, bool scale, bool round, bool nan_codes,
-                            bool raw = false) {
+inline void decode16_column(const uint8_t* src, __m256* v, const float* ws, bool scale, bool round, bool nan_codes) {
   if (nan_codes) {
     v[0] = decode8(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src))));
     v[1] = decode8(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 8))));
   } else {
     __m256i h = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
     h = _mm256_and_si256(_mm256_srai_epi16(_mm256_slli_epi16(h, 8), 1), _mm256_set1_epi16(short(0xBF80)));
-    v[0] = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
-    v[1] = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
-    if (!raw) {
-      const __m256 k256 = _mm256_set1_ps(256.0f);
-      v[0] = _mm256_mul_ps(v[0], k256);
-      v[1] = _mm256_mul_ps(v[1], k256);
-    }
+    const __m256 k256 = _mm256_set1_ps(256.0f);
+    v[0] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(h)), k256);
+    v[1] = _mm256_mul_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)), k256);
   }
   if (scale) {
     for (int i = 0; i < 2; ++i) {
@@ -160,14 +155,31 @@ inline void decode_pair_row(const uint8_t* src, float* even, float* odd, const f
   }
 }
 
-// m <= 2, FP8 weights (decode): no panel; per K block and 16-output half, each pair row is
-// decoded in registers and used by every row, two chains per column pair. W8A8 (without NaN
-// codes) keeps the columns at 2^-8 times the weights (exact) and scales the partial back.
-template <int R>
+// The fast column decoder with compile-time options (16 ymm registers leave no room for the
+// branches of decode16_column in the decode loop): kScale / kRound as scale / round there;
+// without kScale the values are 2^-8 times the weights (W8A8; undone on the partial).
+template <bool kScale, bool kRound>
+inline void decode16_fast(const uint8_t* src, __m256* v, const float* ws) {
+  __m256i h = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+  h = _mm256_and_si256(_mm256_srai_epi16(_mm256_slli_epi16(h, 8), 1), _mm256_set1_epi16(short(0xBF80)));
+  v[0] = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
+  v[1] = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
+  if (kScale) {
+    const __m256 k256 = _mm256_set1_ps(256.0f);
+    for (int i = 0; i < 2; ++i) {
+      v[i] = _mm256_mul_ps(_mm256_mul_ps(v[i], k256), _mm256_loadu_ps(ws + 8 * i));
+      if (kRound) v[i] = round_bf16(v[i]);
+    }
+  }
+}
+
+// m <= 2, FP8 weights without NaN codes (decode): no panel; per K block and 16-output half,
+// each pair row is decoded in registers and used by every row, two chains per column pair.
+template <int R, bool kScale, bool kRound>
 void fp8_direct(const GemmTask& t, size_t g0, size_t g1) {
   const KLayout& kl = t.kl;
   const size_t ldx = t.ldx;
-  const bool raw = t.promote && !t.nan_codes;
+  const bool raw = !kScale;
   alignas(32) float acc[R * kGroupN];
   for (size_t g = g0; g < g1; ++g) {
     for (int i = 0; i < R * int(kGroupN); ++i) acc[i] = 0.0f;
@@ -181,8 +193,8 @@ void fp8_direct(const GemmTask& t, size_t g0, size_t g1) {
         for (int r = 0; r < R; ++r) pa0[r] = pa1[r] = pb0[r] = pb1[r] = _mm256_setzero_ps();
         for (size_t p = 0; p < pairs; ++p) {
           __m256 e[2], o[2];
-          decode16_column(src + p * 64 + 16 * h, e, ws + 16 * h, t.scale_w, t.round_w_bf16, t.nan_codes, raw);
-          decode16_column(src + p * 64 + 32 + 16 * h, o, ws + 16 * h, t.scale_w, t.round_w_bf16, t.nan_codes, raw);
+          decode16_fast<kScale, kRound>(src + p * 64 + 16 * h, e, ws + 16 * h);
+          decode16_fast<kScale, kRound>(src + p * 64 + 32 + 16 * h, o, ws + 16 * h);
           for (int r = 0; r < R; ++r) {
             const __m256 xe = _mm256_broadcast_ss(x + r * ldx + 2 * p), xo = _mm256_broadcast_ss(x + r * ldx + 2 * p + 1);
             pa0[r] = _mm256_fmadd_ps(xe, e[0], pa0[r]);
@@ -223,8 +235,12 @@ void gemm_groups_avx2(const GemmTask& t, size_t g0, size_t g1) {
   const KLayout& kl = t.kl;
   switch (t.src) {
     case WeightSource::kFp8:
-      if (t.m == 1) return fp8_direct<1>(t, g0, g1);
-      if (t.m == 2) return fp8_direct<2>(t, g0, g1);
+      if (t.m <= 2 && !t.nan_codes) {
+        const bool one = t.m == 1;
+        if (!t.scale_w) return one ? fp8_direct<1, false, false>(t, g0, g1) : fp8_direct<2, false, false>(t, g0, g1);
+        if (!t.round_w_bf16) return one ? fp8_direct<1, true, false>(t, g0, g1) : fp8_direct<2, true, false>(t, g0, g1);
+        return one ? fp8_direct<1, true, true>(t, g0, g1) : fp8_direct<2, true, true>(t, g0, g1);
+      }
       fp32_groups(t, g0, g1, [&](size_t g, size_t kb, float* buf) {
         const uint8_t* src = t.codes + (g * kl.kp + kl.off(kb)) * kGroupN;
         const float* ws = t.gscale + (g * kl.kblocks + kb) * kGroupN;
