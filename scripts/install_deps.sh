@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libfmt-dev libcli11-dev nlohmann-json3-dev libssl-dev libpcre2-dev libutf8proc-dev
   libgtest-dev libbenchmark-dev
+  libdnnl-dev  # oneDNN: the bf16 baseline of the GEMM benchmarks (bench only)
   clang libclang-rt-14-dev
   python3 python3-venv python3-pip
 )

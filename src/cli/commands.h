@@ -16,5 +16,6 @@ Runner add_quantize(CLI::App& app);
 Runner add_dequantize(CLI::App& app);
 Runner add_tokenize(CLI::App& app);
 Runner add_generate(CLI::App& app);
+Runner add_bench_gemm(CLI::App& app);
 
 }  // namespace finefp8::cli

@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
       finefp8::cli::add_tokenize);
   add("cpu-info", "Show the CPU features finefp8 detected and the kernel tier it will use",
       finefp8::cli::add_cpu_info);
+  add("bench-gemm",
+      "Time one FP8 linear shape on one kernel tier beside the bf16 baselines and the machine's "
+      "measured peaks",
+      finefp8::cli::add_bench_gemm);
 
   try {
     app.parse(argc, argv);

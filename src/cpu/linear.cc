@@ -1,41 +1,25 @@
-// The scalar tier of the linear-layer interface: the reference GEMMs of src/fp8/gemm_ref,
-// run in parallel over blocks of output features.
+// fp8_linear and dense_linear: activation preparation (quantization for W8A8, padding to
+// the packed K layout, bf16 or fp32) and dispatch to the kernel variant chosen at pack time.
+// The scalar tier runs the reference GEMMs of src/fp8/gemm_ref in parallel over blocks of
+// output features; the SIMD tiers run the kernels of linear_<isa>.cc in parallel over groups
+// of 32 outputs.
 #include "cpu/linear.h"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
+#include <atomic>
+#include <bit>
+#include <cstring>
 #include <vector>
 
 #include "cpu/linear_storage.h"
+#include "cpu/quantize_e4m3.h"
 #include "fp8/float16.h"
+#include "fp8/formats.h"
 #include "util/error.h"
 
 namespace finefp8::cpu {
-
-PackedFp8Weight PackedFp8Weight::pack(const Fp8WeightView& w) { return pack(w, best_isa()); }
-
-PackedFp8Weight PackedFp8Weight::pack(const Fp8WeightView& w, Isa isa) {
-  if (!isa_supported(isa)) fail("instruction-set tier {} is not available on this CPU", isa_name(isa));
-  const size_t grid = ((w.n + w.block.rows - 1) / w.block.rows) * ((w.k + w.block.cols - 1) / w.block.cols);
-  FINEFP8_ASSERT(w.codes.size() == w.n * w.k && w.scale_inv.size() == grid);
-  auto storage = std::make_shared<Storage>();
-  storage->codes.assign(w.codes.begin(), w.codes.end());
-  storage->scale_inv.assign(w.scale_inv.begin(), w.scale_inv.end());
-  PackedFp8Weight p;
-  p.n_ = w.n;
-  p.k_ = w.k;
-  p.block_ = w.block;
-  p.isa_ = isa;
-  p.storage_ = std::move(storage);
-  return p;
-}
-
-size_t PackedFp8Weight::bytes() const {
-  return storage_->codes.size() + storage_->scale_inv.size() * sizeof(float);
-}
-
-Fp8WeightView PackedFp8Weight::view() const {
-  return {storage_->codes, storage_->scale_inv, n_, k_, block_};
-}
 
 namespace {
 
@@ -64,10 +48,243 @@ void over_row_blocks(size_t m, const PackedFp8Weight& w, const float* bias, floa
   });
 }
 
+// True if v is exactly a bf16 value that vdpbf16ps reads as itself (not subnormal).
+inline bool bf16_exact(float v) {
+  const uint32_t u = std::bit_cast<uint32_t>(v);
+  return (u & 0xFFFFu) == 0 && ((u & 0x7F800000u) != 0 || (u & 0x7FFFFFFFu) == 0);
+}
+
+// Per-call activation buffers of the calling thread (grown, never shrunk: no allocation per
+// call once warm).
+struct ActBuffers {
+  std::vector<uint8_t> codes;
+  std::vector<float> scales, a_s, xf;
+  std::vector<uint16_t> xb;
+};
+ActBuffers& act_buffers() {
+  thread_local ActBuffers b;
+  return b;
+}
+
+template <typename T>
+T* grow(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// Row stride of the activation buffers: KP plus one cache line, so that the rows a register
+// block reads together do not all fall into one L1 set when KP * element size is a multiple
+// of 4 KiB (K = 4096, 14336, ...).
+size_t act_stride(const KLayout& kl) { return kl.kp + 32; }
+
+// Rows of the packed activation: row r (kl.kp columns, zero pads, stride act_stride) from
+// value(r, c).
+template <typename T, typename Value>
+void pad_rows(const KLayout& kl, size_t r0, size_t r1, T* dst, Value value) {
+  const size_t ldx = act_stride(kl);
+  for (size_t r = r0; r < r1; ++r) {
+    T* row = dst + r * ldx;
+    std::memset(static_cast<void*>(row), 0, ldx * sizeof(T));
+    for (size_t kb = 0; kb < kl.kblocks; ++kb) {
+      for (size_t j = 0; j < kl.len(kb); ++j) row[kl.off(kb) + j] = value(r, kb * kl.bc + j);
+    }
+  }
+}
+
+// Activation quantization of rows [r0, r1) with the row kernels of `isa` (byte-identical to
+// quantize_activations_dynamic / _static, which are the specification).
+void quantize_rows(const float* x, size_t r0, size_t r1, size_t k, int group, const Fp8LinearOptions& opt, Isa isa,
+                   uint8_t* codes, float* scales) {
+  const QuantizeRowKernels& kern = quantize_row_kernels_for(isa == Isa::kAmx ? Isa::kAvx512 : isa);
+  const size_t groups = act_groups(k, group);
+  auto check = [&](const float* p, size_t n, size_t row, size_t col0) {
+    if (kern.max_abs_bits_row(p, n) < 0x7F800000u) return;
+    for (size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(p[i])) fail("cannot quantize activations: element [{}, {}] is {}", row, col0 + i, p[i]);
+    }
+  };
+  for (size_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * k;
+    if (opt.static_act_scale > 0) {
+      const float scale = opt.static_act_scale;
+      if (!std::isfinite(scale)) fail("static activation scale must be a positive finite number, got {}", scale);
+      check(xr, k, r, 0);
+      kern.encode_e4m3_row(xr, k, scale, true, codes + r * k);
+      std::fill_n(scales + r * groups, groups, scale);
+      continue;
+    }
+    ActQuantRecipe recipe = opt.act;
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t k0 = g * size_t(group), len = std::min(k, k0 + size_t(group)) - k0;
+      const uint32_t bits = kern.max_abs_bits_row(xr + k0, len);
+      if (bits >= 0x7F800000u) check(xr + k0, len, r, k0);
+      float s = std::max(std::bit_cast<float>(bits), recipe.amax_floor) / kE4M3Max;
+      if (recipe.pow2_scale) s = ue8m0_to_f32(ue8m0_from_f32_ceil(s));
+      kern.encode_e4m3_row(xr + k0, len, std::max(s, recipe.div_eps), true, codes + r * k + k0);
+      scales[r * groups + g] = s;
+    }
+  }
+}
+
+// bf16 bits of the 256 E4M3 codes (exact).
+const uint16_t* e4m3_bf16_bits() {
+  static const auto table = [] {
+    std::array<uint16_t, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = bf16_from_f32(e4m3_to_f32(uint8_t(c))).bits;
+    return t;
+  }();
+  return table.data();
+}
+
+// The pool for the per-row activation preparation: decode rows are too short to be worth
+// waking the workers.
+ThreadPool* prep_pool(ThreadPool* pool, size_t m) { return m >= 8 ? pool : nullptr; }
+
+using GroupsFn = void (*)(const GemmTask&, size_t, size_t);
+
+GroupsFn groups_fn(KernelVariant v, bool bf16_x, size_t m) {
+  switch (v) {
+    case KernelVariant::kAvx2Fma: return gemm_groups_avx2;
+    case KernelVariant::kAvx512Fma: return gemm_groups_avx512;
+    case KernelVariant::kAvx512Bf16: return gemm_groups_avx512bf16;
+    case KernelVariant::kAmx: return bf16_x && m >= kAmxMinRows ? gemm_groups_amx : gemm_groups_avx512bf16;
+    case KernelVariant::kScalar: break;
+  }
+  FINEFP8_ASSERT(false && "no SIMD kernel for the scalar variant");
+  return nullptr;
+}
+
+bool bf16_variant(KernelVariant v) { return v == KernelVariant::kAvx512Bf16 || v == KernelVariant::kAmx; }
+
+// Rows the activation buffers hold: AMX tiles read 16 rows at a time.
+size_t padded_rows(KernelVariant v, size_t m) { return v == KernelVariant::kAmx ? round_up(m, 16) : m; }
+
+void run_groups(const GemmTask& t, size_t groups, GroupsFn fn, ThreadPool* pool) {
+  parallel_for(pool, groups, [&](size_t g0, size_t g1) { fn(t, g0, g1); });
+}
+
+// The SIMD tiers of fp8_linear.
+void fp8_linear_simd(const float* x, size_t m, const PackedFp8Weight& w, const float* bias,
+                     const Fp8LinearOptions& opt, float* y, ThreadPool* pool) {
+  const PackedFp8Weight::Storage& s = w.storage();
+  const KLayout& kl = s.kl;
+  const size_t k = w.k(), mp = padded_rows(s.variant, m);
+  ActBuffers& buf = act_buffers();
+  GemmTask t;
+  t.src = WeightSource::kFp8;
+  t.codes = s.packed.data();
+  t.gscale = s.gscale.data();
+  t.block_rows = size_t(w.block().rows);
+  t.nan_codes = s.nan_codes;
+  t.kl = kl;
+  t.ldx = act_stride(kl);
+  t.n = w.n();
+  t.m = m;
+  t.out = opt.act_dtype;
+  t.bias = bias;
+  t.y = y;
+  const bool bf16_kernels = bf16_variant(s.variant);
+  if (opt.mode == Fp8Mode::kW8A8) {
+    t.promote = true;
+    const int group = w.block().cols;
+    uint8_t* codes = grow(buf.codes, m * k);
+    float* scales = grow(buf.scales, m * kl.kblocks);
+    float* a_s = grow(buf.a_s, mp * kl.kblocks);
+    uint16_t* xb = bf16_kernels ? grow(buf.xb, mp * act_stride(kl)) : nullptr;
+    float* xf = bf16_kernels ? nullptr : grow(buf.xf, m * act_stride(kl));
+    const uint16_t* to_bf16 = e4m3_bf16_bits();
+    parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
+      quantize_rows(x, r0, r1, k, group, opt, w.isa(), codes, scales);
+      if (xb) {
+        pad_rows(kl, r0, r1, xb, [&](size_t r, size_t c) { return to_bf16[codes[r * k + c]]; });
+      } else {
+        pad_rows(kl, r0, r1, xf, [&](size_t r, size_t c) { return bf16_to_f32(bf16{to_bf16[codes[r * k + c]]}); });
+      }
+    });
+    std::copy_n(scales, m * kl.kblocks, a_s);
+    std::fill(a_s + m * kl.kblocks, a_s + mp * kl.kblocks, 0.0f);
+    if (xb) std::memset(xb + m * act_stride(kl), 0, (mp - m) * act_stride(kl) * sizeof(uint16_t));
+    t.a_s = a_s;
+    t.xb = xb;
+    t.xf = xf;
+  } else {
+    t.scale_w = true;
+    t.bias_fused = true;
+    t.round_w_bf16 = opt.act_dtype == OutDType::kBF16;
+    bool use_bf16 = bf16_kernels && t.round_w_bf16 && s.w16_tables.size() > 0;
+    if (use_bf16) {
+      for (size_t i = 0; i < m * k && use_bf16; ++i) use_bf16 = bf16_exact(x[i]);
+    }
+    if (use_bf16) {
+      t.tables = s.w16_tables.data();
+      uint16_t* xb = grow(buf.xb, mp * act_stride(kl));
+      parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
+        pad_rows(kl, r0, r1, xb, [&](size_t r, size_t c) { return uint16_t(std::bit_cast<uint32_t>(x[r * k + c]) >> 16); });
+      });
+      std::memset(xb + m * act_stride(kl), 0, (mp - m) * act_stride(kl) * sizeof(uint16_t));
+      t.xb = xb;
+    } else {
+      float* xf = grow(buf.xf, m * act_stride(kl));
+      parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
+        pad_rows(kl, r0, r1, xf, [&](size_t r, size_t c) { return x[r * k + c]; });
+      });
+      t.xf = xf;
+    }
+  }
+  run_groups(t, s.groups, groups_fn(s.variant, t.xb != nullptr, m), pool);
+}
+
+// The SIMD tiers of dense_linear.
+void dense_linear_simd(const float* x, size_t m, const DenseWeight& w, const float* bias, OutDType out_dtype,
+                       float* y, ThreadPool* pool) {
+  const DenseWeight::Storage& s = w.storage();
+  const KLayout& kl = s.kl;
+  const size_t k = w.k(), mp = padded_rows(s.variant, m);
+  ActBuffers& buf = act_buffers();
+  GemmTask t;
+  t.kl = kl;
+  t.ldx = act_stride(kl);
+  t.n = w.n();
+  t.m = m;
+  t.out = out_dtype;
+  t.bias = bias;
+  t.bias_fused = true;
+  t.y = y;
+  if (w.dtype() == DenseDType::kF32) {
+    t.src = WeightSource::kF32;
+    t.wf32 = reinterpret_cast<const float*>(s.packed.data());
+  } else {
+    t.src = WeightSource::kBf16;
+    t.wbf16 = reinterpret_cast<const uint16_t*>(s.packed.data());
+  }
+  bool use_bf16 = bf16_variant(s.variant) && t.src == WeightSource::kBf16 && !s.bf16_subnormal;
+  for (size_t i = 0; i < m * k && use_bf16; ++i) use_bf16 = bf16_exact(x[i]);
+  if (use_bf16) {
+    uint16_t* xb = grow(buf.xb, mp * act_stride(kl));
+    parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
+      pad_rows(kl, r0, r1, xb, [&](size_t r, size_t c) { return uint16_t(std::bit_cast<uint32_t>(x[r * k + c]) >> 16); });
+    });
+    std::memset(xb + m * act_stride(kl), 0, (mp - m) * act_stride(kl) * sizeof(uint16_t));
+    t.xb = xb;
+  } else {
+    float* xf = grow(buf.xf, m * act_stride(kl));
+    parallel_for(prep_pool(pool, m), m, [&](size_t r0, size_t r1) {
+      pad_rows(kl, r0, r1, xf, [&](size_t r, size_t c) { return x[r * k + c]; });
+    });
+    t.xf = xf;
+  }
+  run_groups(t, s.groups, groups_fn(s.variant, t.xb != nullptr, m), pool);
+}
+
 }  // namespace
 
 void fp8_linear(const float* x, size_t m, const PackedFp8Weight& w, const float* bias,
                 const Fp8LinearOptions& opt, float* y, ThreadPool* pool) {
+  if (m == 0) return;
+  if (w.storage().variant != KernelVariant::kScalar) {
+    fp8_linear_simd(x, m, w, bias, opt, y, pool);
+    return;
+  }
   const size_t k = w.k();
   if (opt.mode == Fp8Mode::kW8A16) {
     const std::span<const float> xs(x, m * k);
@@ -91,44 +308,13 @@ void fp8_linear(const float* x, size_t m, const PackedFp8Weight& w, const float*
   });
 }
 
-DenseWeight DenseWeight::pack(const void* data, DenseDType dtype, size_t n, size_t k) {
-  return pack(data, dtype, n, k, best_isa());
-}
-
-DenseWeight DenseWeight::pack(const void* data, DenseDType dtype, size_t n, size_t k, Isa isa) {
-  if (!isa_supported(isa)) fail("instruction-set tier {} is not available on this CPU", isa_name(isa));
-  auto storage = std::make_shared<Storage>();
-  if (dtype == DenseDType::kF32) {
-    const auto* p = static_cast<const float*>(data);
-    storage->f32.assign(p, p + n * k);
-  } else {
-    const auto* p = static_cast<const uint16_t*>(data);
-    storage->bf16.assign(p, p + n * k);
-  }
-  DenseWeight d;
-  d.n_ = n;
-  d.k_ = k;
-  d.dtype_ = dtype;
-  d.isa_ = isa;
-  d.storage_ = std::move(storage);
-  return d;
-}
-
-size_t DenseWeight::bytes() const {
-  return storage_->f32.size() * sizeof(float) + storage_->bf16.size() * sizeof(uint16_t);
-}
-
-void DenseWeight::row_f32(size_t r, float* out) const {
-  FINEFP8_ASSERT(r < n_);
-  if (dtype_ == DenseDType::kF32) {
-    std::copy_n(&storage_->f32[r * k_], k_, out);
-  } else {
-    for (size_t j = 0; j < k_; ++j) out[j] = bf16_to_f32(bf16{storage_->bf16[r * k_ + j]});
-  }
-}
-
 void dense_linear(const float* x, size_t m, const DenseWeight& w, const float* bias,
                   OutDType out_dtype, float* y, ThreadPool* pool) {
+  if (m == 0) return;
+  if (w.storage().variant != KernelVariant::kScalar) {
+    dense_linear_simd(x, m, w, bias, out_dtype, y, pool);
+    return;
+  }
   const size_t n = w.n(), k = w.k();
   parallel_for(pool, n, [&](size_t n0, size_t n1) {
     std::vector<float> row(k);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include "cpu/cpu_features.h"
 #include "fp8/act_quant.h"
@@ -30,20 +31,32 @@ struct Fp8LinearOptions {
   float static_act_scale = 0.0f;  // > 0: the "static" activation scheme with this scale
 };
 
+// Choices inside a tier, for tests and benchmarks (the defaults are the fastest).
+struct PackOptions {
+  // avx512 / amx tiers: convert FP8 to bf16 with vpermi2b and multiply with vdpbf16ps where
+  // the CPU has AVX512_BF16 and AVX512_VBMI; false: decode to fp32 and use FMA.
+  bool allow_avx512_bf16 = true;
+};
+
 // An FP8 weight [n, k] with block scales, packed for the tier chosen at pack time.
 class PackedFp8Weight {
  public:
   // Packs (copies) `w`; `isa` defaults to best_isa(). Throws Error if isa is unsupported.
+  // The SIMD tiers re-pack into the layout of src/cpu/linear_layout.h (docs/KERNELS.md).
   static PackedFp8Weight pack(const Fp8WeightView& w);
   static PackedFp8Weight pack(const Fp8WeightView& w, Isa isa);
+  static PackedFp8Weight pack(const Fp8WeightView& w, Isa isa, const PackOptions& opt);
 
   size_t n() const { return n_; }
   size_t k() const { return k_; }
   BlockShape block() const { return block_; }
   Isa isa() const { return isa_; }
   size_t bytes() const;  // resident bytes (codes + scales + padding)
+  // The kernel variant in use: "scalar", "avx2-fma", "avx512-fma", "avx512-bf16", "amx".
+  std::string_view kernel() const;
 
-  // The weight in checkpoint layout, as packed (for tests and the reference tier).
+  // The weight in checkpoint layout, as packed (for tests and the reference tier). SIMD
+  // tiers rebuild it on first call (thread-safe) and keep it.
   Fp8WeightView view() const;
 
   // Tier-private storage; see the tier's source for the layout.
@@ -70,12 +83,15 @@ class DenseWeight {
   // Copies `data` ([n, k], bf16 bits when dtype is kBF16).
   static DenseWeight pack(const void* data, DenseDType dtype, size_t n, size_t k);
   static DenseWeight pack(const void* data, DenseDType dtype, size_t n, size_t k, Isa isa);
+  static DenseWeight pack(const void* data, DenseDType dtype, size_t n, size_t k, Isa isa,
+                          const PackOptions& opt);
 
   size_t n() const { return n_; }
   size_t k() const { return k_; }
   DenseDType dtype() const { return dtype_; }
   Isa isa() const { return isa_; }
   size_t bytes() const;
+  std::string_view kernel() const;  // as PackedFp8Weight::kernel()
   // Row r of the weight as fp32 (k values), for embedding lookups and tests.
   void row_f32(size_t r, float* out) const;
 
@@ -90,7 +106,9 @@ class DenseWeight {
 };
 
 // y = x W^T (+ bias): products summed in fp32, rounded to out_dtype, then bias added in
-// out_dtype (torch's bf16 / fp32 nn.Linear on CPU).
+// out_dtype (torch's bf16 / fp32 nn.Linear on CPU). Fast tiers differ from that only by the
+// fp32 summation order (and by flushing fp32-subnormal products, < 2^-126 each, where the
+// bf16 dot instructions are used).
 void dense_linear(const float* x, size_t m, const DenseWeight& w, const float* bias,
                   OutDType out_dtype, float* y, ThreadPool* pool);
 

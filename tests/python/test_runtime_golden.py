@@ -11,7 +11,9 @@ Tolerances (max over positions of max |ours - theirs| / (max - min of their logi
   FP8 W8A16 (our FP8 checkpoint; transformers on CPU dequantizes it to bf16): same as bf16.
   FP8 W8A8: against finefp8's scalar reference tier (the W8A8 specification, FINEFP8_ISA=
         scalar): 1e-3; and close to bf16: mean KL(bf16 || W8A8) per position < 0.05.
-Greedy continuations (32 tokens, two prompts) must be identical for fp32 and bf16.
+Greedy continuations (32 tokens, two prompts) must be identical for fp32; for bf16 too, except
+at a step where transformers' own top-2 gap is within the bf16 tolerance (a near tie: the
+fixture records each step's gap), which the test prints.
 """
 import json
 import os
@@ -83,7 +85,20 @@ def test_fp32_and_bf16_match_transformers(models, name):
         err = rel_err(got["logits"], want["logits"])
         print(f"{name} {dtype}: max |d|/range = {err:.2e}")
         assert err <= tol, (name, dtype, err)
-        assert got["greedy"] == want["greedy"], (name, dtype)
+        check_greedy(got, want, tie_tol=0.0 if dtype == "f32" else tol, what=f"{name} {dtype}")
+
+
+def check_greedy(got, want, tie_tol, what):
+    """Greedy continuations must agree token for token; a divergence is accepted only where
+    transformers' own top-2 logit gap at that step was within the logit tolerance (a near tie
+    that summation order may flip), and is printed."""
+    for i, (ours, theirs) in enumerate(zip(got["greedy"], want["greedy"])):
+        step = next((s for s, (a, b) in enumerate(zip(ours, theirs)) if a != b), None)
+        if step is None:
+            continue
+        gap = want["greedy_gaps"][i][step]
+        print(f"{what} prompt {i}: diverges at step {step} where the top-2 gap is {gap:.2e} of the range")
+        assert gap <= tie_tol, (what, i, step, gap)
 
 
 @pytest.mark.parametrize("name", MODELS)
