@@ -14,5 +14,6 @@ Runner add_cpu_info(CLI::App& app);
 Runner add_inspect(CLI::App& app);
 Runner add_quantize(CLI::App& app);
 Runner add_dequantize(CLI::App& app);
+Runner add_convert(CLI::App& app);
 
 }  // namespace finefp8::cli
