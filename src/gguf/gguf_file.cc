@@ -274,12 +274,12 @@ GgufHeader parse_gguf(std::span<const uint8_t> file, std::string_view source) {
     t.type = c.read<uint32_t>(fmt::format("tensor '{}'", t.name));
     const GgmlTypeInfo* ti = ggml_type_info(t.type);
     if (ti == nullptr) fail("{}: tensor '{}' has unknown ggml type {}", source, t.name, t.type);
-    const auto row = ggml_row_bytes(*ti, t.ne[0]);
-    if (!row) {
+    if (t.ne[0] % ti->block_elems != 0) {
       fail("{}: tensor '{}': row length {} is not a multiple of the {}-element blocks of {}",
            source, t.name, t.ne[0], ti->block_elems, ti->name);
     }
-    if (__builtin_mul_overflow(*row, elements / t.ne[0], &t.bytes)) {
+    const auto row = ggml_row_bytes(*ti, t.ne[0]);
+    if (!row || __builtin_mul_overflow(*row, elements / t.ne[0], &t.bytes)) {
       fail("{}: tensor '{}': byte size overflows", source, t.name);
     }
     t.offset = c.read<uint64_t>(fmt::format("tensor '{}'", t.name));
