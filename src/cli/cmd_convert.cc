@@ -1,5 +1,7 @@
 // `finefp8 convert MODEL.gguf OUT [--quantize fp8]`: llama.cpp GGUF -> Hugging Face checkpoint.
 #include <atomic>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -14,8 +16,9 @@ namespace finefp8::cli {
 namespace {
 
 struct ConvertCliOptions {
-  std::string src, out, quantize = "none", block = "128x128", shard_size = "5GB";
-  bool force = false, quiet = false;
+  std::string src, out, quantize = "none", block = "128x128", shard_size = "5GB", ragged = "auto";
+  std::vector<std::string> skip;
+  bool force = false, quiet = false, quantize_lm_head = false;
   int threads = 0;
 };
 
@@ -23,6 +26,11 @@ int run_convert(const ConvertCliOptions& c) {
   GgufConvertOptions o;
   o.quantize_fp8 = c.quantize == "fp8";
   o.quant.block = parse_block_shape(c.block);
+  o.quant.skip = c.skip;
+  o.quant.quantize_lm_head = c.quantize_lm_head;
+  o.quant.ragged = c.ragged == "skip"   ? QuantizeOptions::Ragged::kSkip
+                   : c.ragged == "ceil" ? QuantizeOptions::Ragged::kCeil
+                                        : QuantizeOptions::Ragged::kAuto;
   o.quant.shard_bytes = parse_byte_size(c.shard_size);
   o.quant.threads = c.threads;
   o.quant.overwrite = c.force;
@@ -67,6 +75,13 @@ Runner add_convert(CLI::App& app) {
       ->check(CLI::IsMember({"none", "fp8"}))
       ->capture_default_str();
   app.add_option("--block", c->block, "With --quantize fp8: weight block ROWSxCOLS")->capture_default_str();
+  app.add_option("--skip", c->skip, "With --quantize fp8: as `finefp8 quantize --skip`; repeatable");
+  app.add_flag("--quantize-lm-head", c->quantize_lm_head, "With --quantize fp8: quantize lm_head too");
+  app.add_option("--ragged", c->ragged,
+                 "With --quantize fp8: weights not a multiple of the block, as `finefp8 quantize "
+                 "--ragged` (auto, ceil or skip)")
+      ->check(CLI::IsMember({"auto", "ceil", "skip"}))
+      ->capture_default_str();
   app.add_option("--shard-size", c->shard_size, "Maximum shard size, e.g. 5GB, 500MB, 2GiB")
       ->capture_default_str();
   app.add_option("--threads", c->threads, "Threads (0: all cores)")->capture_default_str();
