@@ -1,5 +1,6 @@
 #include "convert/convert_gguf.h"
 
+#include <algorithm>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +32,14 @@ std::string dump(const Json& j) {
 GgufConvertReport convert_gguf(const fs::path& gguf, const fs::path& out, const GgufConvertOptions& o,
                                const std::atomic<bool>* interrupt) {
   GgufConvertReport report;
+  // With --force, committing OUT replaces it: it must not be, or hold, the source.
+  std::error_code ec;
+  const fs::path src_abs = fs::weakly_canonical(gguf, ec), out_abs = fs::weakly_canonical(out, ec);
+  const auto [o_end, s_it] = std::mismatch(out_abs.begin(), out_abs.end(), src_abs.begin(), src_abs.end());
+  if (!out_abs.empty() && o_end == out_abs.end()) {
+    fail("{}: the output directory {} is or contains the source file; choose another OUT",
+         gguf.string(), out.string());
+  }
   const GgufFile f = GgufFile::open(gguf.string());
   // Everything is validated before the first byte is written.
   const HfModelPlan plan = plan_gguf_to_hf(f);

@@ -139,6 +139,9 @@ GgufValue read_value(Cursor& c, GgufValueType t, std::string_view key) {
     fail("{}: key '{}' is an array of arrays, which GGUF readers do not support", c.source(), key);
   }
   const uint64_t n = c.read<uint64_t>(fmt::format("the length of array '{}'", key));
+  if (n > kGgufMaxArrayElems) {
+    fail("{}: array '{}' has {} elements, more than the limit of {}", c.source(), key, n, kGgufMaxArrayElems);
+  }
   // Each element takes at least its fixed size (8 bytes for a string's length): a count the
   // rest of the file cannot hold is rejected before any allocation.
   const uint64_t min_size = v.elem == GgufValueType::kString ? 8 : fixed_size(v.elem);

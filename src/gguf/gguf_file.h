@@ -67,6 +67,7 @@ struct GgufHeader {
 
 // Limits beyond the format's own, so a hostile count fails early, not by exhausting memory.
 inline constexpr uint64_t kGgufMaxStringBytes = 1ull << 30;
+inline constexpr uint64_t kGgufMaxArrayElems = 1ull << 26;  // vocabularies hold < 2^20 tokens
 inline constexpr size_t kGgufMaxNameBytes = 63;  // ggml's GGML_MAX_NAME - 1
 inline constexpr uint32_t kGgufMaxDims = 4;
 

@@ -160,6 +160,15 @@ TEST(GgufConvert, FailuresLeaveNothingBehind) {
       EXPECT_EQ(e.path().filename().string().find(out.path.filename().string() + ".tmp"), std::string::npos);
     }
   }
+  // OUT must not be, or hold, the source (--force would delete it at commit).
+  fs::create_directories(out.path);
+  fs::copy_file(kDir + "valid_model.gguf", out.path / "m.gguf");
+  GgufConvertOptions force = quiet();
+  force.quant.overwrite = true;
+  EXPECT_THROW(convert_gguf(out.path / "m.gguf", out.path, force), Error);
+  EXPECT_THROW(convert_gguf(out.path / "m.gguf", out.path / "m.gguf", force), Error);
+  EXPECT_TRUE(fs::exists(out.path / "m.gguf"));
+  fs::remove_all(out.path);
   std::atomic<bool> stop{true};
   EXPECT_THROW(convert_gguf(kDir + "valid_model.gguf", out.path, quiet(), &stop), Error);
   EXPECT_FALSE(fs::exists(out.path));
