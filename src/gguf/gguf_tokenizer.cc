@@ -69,15 +69,29 @@ struct Vocab {
   std::vector<int64_t> types;       // token_type per id (1 normal if absent)
 };
 
+const std::pair<const char*, const char*> kSpecialTokenKeys[] = {
+    {"bos_token", "tokenizer.ggml.bos_token_id"},
+    {"eos_token", "tokenizer.ggml.eos_token_id"},
+    {"unk_token", "tokenizer.ggml.unknown_token_id"},
+    {"pad_token", "tokenizer.ggml.padding_token_id"},
+};
+
+// Control tokens (type 3) and the named bos/eos/unk/pad tokens are special added tokens,
+// user-defined ones (type 4) plain added tokens; in id order.
 ojson added_tokens(const GgufFile& f, const Vocab& v, bool byte_level) {
-  ojson list = ojson::array();
   const auto& raw = f.get_string_array("tokenizer.ggml.tokens");
+  std::vector<bool> named(raw.size(), false);
+  for (const auto& [name, key] : kSpecialTokenKeys) {
+    if (const auto id = f.uint_or(key)) named[*id] = true;
+  }
+  ojson list = ojson::array();
   for (size_t id = 0; id < raw.size(); ++id) {
     const int64_t type = v.types[id];
-    if (type != 3 && type != 4) continue;
-    if (type == 3 && byte_level && raw[id] != v.tokens[id]) continue;  // a llama.cpp mislabel
+    bool special = named[id] || type == 3;
+    if (type == 3 && !named[id] && byte_level && raw[id] != v.tokens[id]) special = false;  // a llama.cpp mislabel
+    if (!special && type != 4) continue;
     list.push_back({{"id", id}, {"content", v.tokens[id]}, {"single_word", false}, {"lstrip", false},
-                    {"rstrip", false}, {"normalized", false}, {"special", type == 3}});
+                    {"rstrip", false}, {"normalized", false}, {"special", special}});
   }
   return list;
 }
@@ -257,8 +271,7 @@ HfTokenizerFiles build_hf_tokenizer(const GgufFile& f) {
                         {{"type", "ByteFallback"}},
                         {{"type", "Fuse"}},
                         {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}}}};
-    const auto unk = f.uint_or("tokenizer.ggml.unknown_token_id");
-    bpe["unk_token"] = unk ? ojson(v.tokens[*unk]) : ojson("<unk>");
+    bpe["unk_token"] = nullptr;  // as transformers' LlamaTokenizer: byte fallback, else dropped
     bpe["continuing_subword_prefix"] = nullptr;
     bpe["end_of_word_suffix"] = nullptr;
     bpe["fuse_unk"] = true;
@@ -278,10 +291,7 @@ HfTokenizerFiles build_hf_tokenizer(const GgufFile& f) {
   ojson cfg;
   cfg["add_bos_token"] = add_bos;
   cfg["add_eos_token"] = add_eos;
-  for (const auto& [name, key] : {std::pair{"bos_token", "tokenizer.ggml.bos_token_id"},
-                                  std::pair{"eos_token", "tokenizer.ggml.eos_token_id"},
-                                  std::pair{"unk_token", "tokenizer.ggml.unknown_token_id"},
-                                  std::pair{"pad_token", "tokenizer.ggml.padding_token_id"}}) {
+  for (const auto& [name, key] : kSpecialTokenKeys) {
     const auto id = f.uint_or(key);
     cfg[name] = id ? ojson(raw[*id]) : ojson(nullptr);  // the token as the file spells it
   }

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixtures.h"
 #include "fp8/float16.h"
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_to_hf.h"
@@ -141,7 +142,8 @@ TEST(GgufConvert, SentencePieceTokenizerDerivesMergesFromScores) {
   const HfTokenizerFiles t = build_hf_tokenizer(f);
   const auto& model = t.tokenizer.at("model");
   EXPECT_EQ(model.at("byte_fallback"), true);
-  EXPECT_EQ(model.at("unk_token"), "<unk>");
+  EXPECT_TRUE(model.at("unk_token").is_null());  // as transformers: byte fallback only
+  EXPECT_EQ(t.tokenizer.at("added_tokens").size(), 3u);  // <unk> (named), <s>, </s>
   // transformers' generate_merges: by score, best first.
   EXPECT_EQ(model.at("merges").dump(), R"([["▁","a"],["a","b"]])");
   EXPECT_EQ(t.tokenizer.at("pre_tokenizer").at("type"), "Metaspace");
@@ -149,6 +151,17 @@ TEST(GgufConvert, SentencePieceTokenizerDerivesMergesFromScores) {
   ASSERT_EQ(single.size(), 2u);  // add_bos_token: <s> $A
   EXPECT_EQ(single[0].at("SpecialToken").at("id"), "<s>");
   EXPECT_EQ(t.tokenizer_config.at("add_bos_token"), true);
+}
+
+TEST(GgufConvert, TokenizerJsonEqualsTransformersOnBothVocabularyKinds) {
+  // tests/fixtures/gguf_tokenizers.json: what transformers builds from the same files
+  // (tools/fixtures/gen_gguf_tokenizer_oracle.py).
+  const auto& models = testing::fixture("gguf_tokenizers.json").at("models");
+  ASSERT_EQ(models.size(), 2u);
+  for (const auto& [file, want] : models.items()) {
+    const HfTokenizerFiles t = build_hf_tokenizer(GgufFile::open(kDir + file));
+    EXPECT_EQ(nlohmann::json::parse(t.tokenizer.dump()), want.at("tokenizer")) << file;
+  }
 }
 
 TEST(GgufConvert, FailuresLeaveNothingBehind) {
