@@ -30,7 +30,7 @@ std::string_view gguf_value_type_name(GgufValueType t);  // "u32", "string", "ar
 
 // One metadata value. Scalars: integers in `i` (u64 above INT64_MAX in `u`), floats in `f`,
 // booleans in `i` (0/1), strings in `s`. Arrays: element type in `elem`, elements in `ints`
-// (integer and bool arrays), `floats` or `strings`.
+// (integer and bool arrays; a u64 element above INT64_MAX reads as -1), `floats` or `strings`.
 struct GgufValue {
   GgufValueType type = GgufValueType::kU8;
   GgufValueType elem = GgufValueType::kU8;  // arrays only

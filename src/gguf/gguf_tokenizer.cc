@@ -101,8 +101,12 @@ ojson vocab_json(const Vocab& v) {
   std::unordered_map<std::string_view, size_t> last;
   for (size_t id = 0; id < v.tokens.size(); ++id) last[v.tokens[id]] = id;
   ojson j = ojson::object();
+  // Keys are unique here: append to the ordered map directly (its operator[] searches
+  // linearly, quadratic over a 100k-token vocabulary).
+  auto& entries = j.get_ref<ojson::object_t&>();
+  entries.reserve(last.size());
   for (size_t id = 0; id < v.tokens.size(); ++id) {
-    if (last[v.tokens[id]] == id) j[v.tokens[id]] = id;
+    if (last[v.tokens[id]] == id) entries.emplace_back(v.tokens[id], ojson(id));
   }
   return j;
 }
