@@ -13,7 +13,6 @@
 #include "io/safetensors_writer.h"
 #include "util/error.h"
 #include "util/interrupt.h"
-#include "util/parallel.h"
 #include "util/progress.h"
 
 namespace finefp8 {
@@ -74,19 +73,14 @@ GgufConvertReport convert_gguf(const fs::path& gguf, const fs::path& out, const 
   }
 
   Progress progress("convert", plan.tensors.size(), total_in, o.quant.progress);
-  std::vector<float> f32;
-  std::vector<bf16> b16;
+  std::vector<bf16> b16;  // one tensor
   uint64_t done = 0;
   for (size_t i = 0; i < plan.tensors.size(); ++i) {
     throw_if_interrupted(interrupt);
     const HfTensorPlan& p = plan.tensors[i];
     const uint64_t n = p.src->elements;
-    f32.resize(n);
     b16.resize(n);
-    dequantize_hf_tensor(f, p, f32, o.quant.threads);
-    parallel_for(n / 65536 + 1, o.quant.threads, [&](size_t b, size_t e) {
-      for (size_t k = b * 65536; k < std::min<uint64_t>(n, e * 65536); ++k) b16[k] = bf16_from_f32(f32[k]);
-    });
+    dequantize_hf_tensor(f, p, std::span<bf16>(b16), o.quant.threads);
     const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(b16.data()), n * 2);
     if (fp8) {
       fp8->add(i, bytes, interrupt);

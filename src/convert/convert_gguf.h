@@ -3,7 +3,7 @@
 // directory (bf16 safetensors, config.json, generation_config.json, tokenizer.json,
 // tokenizer_config.json), or straight to fine-grained FP8 with the same code, options and
 // bytes as `finefp8 quantize` run on that bf16 output. Streams tensor by tensor (memory: one
-// tensor in fp32 and bf16), writes OUT atomically.
+// tensor in bf16, plus the FP8 codes when quantizing), writes OUT atomically.
 #include <atomic>
 #include <cstdint>
 #include <filesystem>

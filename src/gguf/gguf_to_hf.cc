@@ -194,36 +194,58 @@ HfModelPlan plan_gguf_to_hf(const GgufFile& f) {
   return plan;
 }
 
-void dequantize_hf_tensor(const GgufFile& f, const HfTensorPlan& p, std::span<float> out, int threads) {
+namespace {
+
+// Calls sink(first_element, values) for consecutive pieces of the tensor in HF layout, from
+// `threads` threads (pieces disjoint). Memory: one piece of fp32 per thread.
+template <typename Sink>
+void for_each_hf_piece(const GgufFile& f, const HfTensorPlan& p, int threads, Sink sink) {
   const GgufTensorInfo& t = *p.src;
   const uint64_t cols = t.ne[0], rows = t.elements / cols;
-  FINEFP8_ASSERT(out.size() == t.elements);
-  if (p.unpermute_heads == 0) {
-    // Chunks of whole rows; a few hundred rows per task keeps threads busy on small tensors.
-    const uint64_t chunk = std::max<uint64_t>(1, 65536 / cols);
-    parallel_for((rows + chunk - 1) / chunk, threads, [&](size_t b, size_t e) {
-      for (size_t k = b; k < e; ++k) {
-        const uint64_t r0 = k * chunk, r1 = std::min(rows, r0 + chunk);
-        f.dequantize_rows(t, r0, r1, out.subspan(r0 * cols, (r1 - r0) * cols));
-      }
-    });
-    return;
-  }
   const uint64_t n_head = p.unpermute_heads;
-  if (t.ne.size() == 1) {  // a Q/K bias: its elements are the rows
-    std::vector<float> tmp(cols);
+  if (n_head != 0 && t.ne.size() == 1) {  // a Q/K bias: its elements are the rows
+    std::vector<float> tmp(cols), out(cols);
     f.dequantize_rows(t, 0, 1, tmp);
     for (uint64_t r = 0; r < cols; ++r) out[r] = tmp[gguf_row_of_hf_row(r, cols, n_head)];
+    sink(0, std::span<const float>(out));
     return;
   }
-  if (rows % n_head != 0 || (rows / n_head) % 2 != 0) {
+  if (n_head != 0 && (rows % n_head != 0 || (rows / n_head) % 2 != 0)) {
     fail("{}: tensor '{}': {} rows do not split into {} heads of an even size", f.path(), t.name, rows, n_head);
   }
-  parallel_for(rows, threads, [&](size_t b, size_t e) {
-    for (size_t r = b; r < e; ++r) {
-      const uint64_t g = gguf_row_of_hf_row(r, rows, n_head);
-      f.dequantize_rows(t, g, g + 1, out.subspan(r * cols, cols));
+  // Pieces of whole rows, ~64k elements: small tensors still spread over the threads.
+  const uint64_t chunk = std::max<uint64_t>(1, 65536 / cols);
+  parallel_for((rows + chunk - 1) / chunk, threads, [&](size_t b, size_t e) {
+    std::vector<float> buf(chunk * cols);
+    for (size_t k = b; k < e; ++k) {
+      const uint64_t r0 = k * chunk, r1 = std::min(rows, r0 + chunk);
+      const std::span<float> piece(buf.data(), (r1 - r0) * cols);
+      if (n_head == 0) {
+        f.dequantize_rows(t, r0, r1, piece);
+      } else {
+        for (uint64_t r = r0; r < r1; ++r) {
+          const uint64_t g = gguf_row_of_hf_row(r, rows, n_head);
+          f.dequantize_rows(t, g, g + 1, piece.subspan((r - r0) * cols, cols));
+        }
+      }
+      sink(r0 * cols, std::span<const float>(piece));
     }
+  });
+}
+
+}  // namespace
+
+void dequantize_hf_tensor(const GgufFile& f, const HfTensorPlan& p, std::span<float> out, int threads) {
+  FINEFP8_ASSERT(out.size() == p.src->elements);
+  for_each_hf_piece(f, p, threads, [&](uint64_t first, std::span<const float> v) {
+    std::copy(v.begin(), v.end(), out.begin() + std::ptrdiff_t(first));
+  });
+}
+
+void dequantize_hf_tensor(const GgufFile& f, const HfTensorPlan& p, std::span<bf16> out, int threads) {
+  FINEFP8_ASSERT(out.size() == p.src->elements);
+  for_each_hf_piece(f, p, threads, [&](uint64_t first, std::span<const float> v) {
+    for (size_t i = 0; i < v.size(); ++i) out[first + i] = bf16_from_f32(v[i]);
   });
 }
 

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fp8/float16.h"
 #include "gguf/gguf_file.h"
 
 namespace finefp8 {
@@ -40,5 +41,8 @@ uint64_t gguf_row_of_hf_row(uint64_t row, uint64_t rows, uint64_t n_head);
 // Dequantizes the tensor of `p` into fp32 in HF layout (rows reordered when
 // p.unpermute_heads), `out` holding all its elements. Parallel over rows.
 void dequantize_hf_tensor(const GgufFile& f, const HfTensorPlan& p, std::span<float> out, int threads);
+// The same rounded to bf16 (nearest even, as torch casts), without an fp32 copy of the whole
+// tensor: memory is the output plus ~64k floats per thread.
+void dequantize_hf_tensor(const GgufFile& f, const HfTensorPlan& p, std::span<bf16> out, int threads);
 
 }  // namespace finefp8

@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -97,6 +98,28 @@ TEST(GgufConvert, Bf16IsTheDequantizedGgufInHfLayout) {
   EXPECT_EQ(config.at("dtype"), "bfloat16");
   const nlohmann::json gen = nlohmann::json::parse(read_text(out.path / "generation_config.json"));
   EXPECT_EQ(gen.at("eos_token_id"), 7);
+}
+
+TEST(GgufConvert, QAndKBiasesAreUnpermutedLikeTheirRows) {
+  TempDir out;
+  convert_gguf(kDir + "valid_model_bias.gguf", out.path, quiet());
+  const GgufFile f = GgufFile::open(kDir + "valid_model_bias.gguf");
+  const Checkpoint ckpt = Checkpoint::open(out.path);
+  for (const auto& [gguf_name, hf_name, heads] : {std::tuple{"blk.0.attn_q.bias", "model.layers.0.self_attn.q_proj.bias", 2},
+                                                  std::tuple{"blk.0.attn_k.bias", "model.layers.0.self_attn.k_proj.bias", 1},
+                                                  std::tuple{"blk.0.attn_v.bias", "model.layers.0.self_attn.v_proj.bias", 0}}) {
+    const GgufTensorInfo& t = *f.find_tensor(gguf_name);
+    std::vector<float> src(t.elements);
+    f.dequantize_rows(t, 0, 1, src);
+    const TensorView v = ckpt.tensor(hf_name);
+    ASSERT_EQ(v.info->shape, t.hf_shape());
+    for (uint64_t r = 0; r < t.elements; ++r) {
+      const uint64_t g = heads ? gguf_row_of_hf_row(r, t.elements, uint64_t(heads)) : r;
+      EXPECT_EQ(v.f32(r), bf16_to_f32(bf16_from_f32(src[g]))) << hf_name << " " << r;
+    }
+  }
+  const nlohmann::json config = nlohmann::json::parse(read_text(out.path / "config.json"));
+  EXPECT_EQ(config.at("attention_bias"), true);
 }
 
 TEST(GgufConvert, Fp8OutputEqualsConvertThenQuantizeByteForByte) {
