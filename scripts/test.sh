@@ -20,6 +20,10 @@ bash scripts/build.sh
 step "C++ tests (release)"
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 
+step "real GGUF for the converter tests (SmolLM2-135M Q4_1, cached in ~/.cache/finefp8)"
+FINEFP8_SMOLLM2_GGUF="${FINEFP8_SMOLLM2_GGUF:-$(bash scripts/fetch_smollm2.sh | tail -1)}"
+export FINEFP8_SMOLLM2_GGUF
+
 step "Python tests against live oracles"
 .venv/bin/python -m pytest -q tests/python
 
@@ -30,6 +34,10 @@ cmake --build build-sanitize
 step "C++ tests (sanitizers)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)"
+gguf_out=$(mktemp -d)
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  build-sanitize/finefp8 convert -q --quantize fp8 "$FINEFP8_SMOLLM2_GGUF" "$gguf_out/fp8"
+rm -rf "$gguf_out"
 
 step "fuzzing (libFuzzer + ASan/UBSan, ${FINEFP8_FUZZ_SECONDS:-60} s per target)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \

@@ -1,5 +1,6 @@
 // `finefp8 inspect PATH`: tensors, dtype totals, architecture and FP8 summary of a
-// .safetensors file or a Hugging Face model directory. Reads headers only.
+// .safetensors file or a Hugging Face model directory (headers only); metadata and tensors of
+// a .gguf file (cmd_inspect_gguf.cc).
 #include <algorithm>
 #include <map>
 
@@ -63,6 +64,7 @@ std::string describe_quant(const Fp8QuantConfig& q) {
 }
 
 int run_inspect(const InspectOptions& o) {
+  if (o.path.ends_with(".gguf")) return run_inspect_gguf(o.path, o.json, o.no_tensors);
   const Checkpoint ckpt = Checkpoint::open(o.path);
   const CheckpointSummary s = summarize_checkpoint(ckpt);
   std::vector<std::string> shard_names;
@@ -154,7 +156,7 @@ int run_inspect(const InspectOptions& o) {
 
 Runner add_inspect(CLI::App& app) {
   auto o = std::make_shared<InspectOptions>();
-  app.add_option("path", o->path, "A .safetensors file or a Hugging Face model directory")
+  app.add_option("path", o->path, "A .safetensors file, a Hugging Face model directory or a .gguf file")
       ->required();
   app.add_flag("--json", o->json, "Print everything as JSON");
   app.add_flag("--no-tensors", o->no_tensors, "Omit the per-tensor table");

@@ -36,6 +36,10 @@ int main(int argc, char** argv) {
   add("dequantize",
       "Dequantize a fine-grained FP8 checkpoint to bf16/fp16/fp32 (streaming, atomic)",
       finefp8::cli::add_dequantize);
+  add("convert",
+      "Convert a llama.cpp GGUF model to a Hugging Face checkpoint (bf16, or FP8 with "
+      "--quantize fp8)",
+      finefp8::cli::add_convert);
   add("inspect",
       "Show the tensors, dtypes, architecture and FP8 quantization of a checkpoint (headers "
       "only)",

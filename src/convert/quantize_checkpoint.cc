@@ -139,9 +139,87 @@ WeightView::DType weight_dtype(DType d) {
 
 }  // namespace
 
+Fp8CheckpointBuilder::Fp8CheckpointBuilder(const fs::path& dir, std::vector<TensorInfo> tensors,
+                                           const QuantizeOptions& o)
+    : o_(o), tensors_(std::move(tensors)) {
+  // Plan every tensor and declare the output layout (same order as the source).
+  std::vector<TensorDecl> decls;
+  std::vector<std::string>& not_converted = report_.modules_to_not_convert;
+  for (const TensorInfo& t : tensors_) {
+    plans_.push_back(plan_tensor(t, o));
+    if (plans_.back().quantize) {
+      const ScaleGrid g = scale_grid(t.shape[0], t.shape[1], o.block);
+      decls.push_back({t.name, DType::kF8_E4M3, t.shape});
+      decls.push_back({t.name + "_scale_inv", DType::kF32, {g.rows, g.cols}});
+    } else {
+      decls.push_back({t.name, t.dtype, t.shape});
+      if (plans_.back().list_as_not_converted) not_converted.push_back(t.name.substr(0, t.name.size() - 7));
+    }
+  }
+  // transformers converts every nn.Linear not listed, lm_head included once a list is given
+  // (tied embeddings have no lm_head tensor but still an lm_head module).
+  if (!o.quantize_lm_head && std::find(not_converted.begin(), not_converted.end(), "lm_head") == not_converted.end()) {
+    not_converted.insert(not_converted.begin(), "lm_head");
+  }
+  writer_ = std::make_unique<ShardedCheckpointWriter>(dir, decls, o.shard_bytes);
+  report_.tensors.resize(tensors_.size());
+}
+
+Fp8CheckpointBuilder::~Fp8CheckpointBuilder() = default;
+
+const TensorOutcome& Fp8CheckpointBuilder::add(size_t i, std::span<const uint8_t> bytes,
+                                               const std::atomic<bool>* interrupt) {
+  const TensorInfo& t = tensors_.at(i);
+  FINEFP8_ASSERT(bytes.size() == t.bytes());
+  TensorOutcome& outcome = report_.tensors[i];
+  outcome = {t.name, plans_[i].reason, t.dtype, t.shape, t.bytes(), 0, {}};
+  if (plans_[i].quantize) {
+    const size_t rows = t.shape[0], cols = t.shape[1];
+    codes_.resize(rows * cols);
+    scales_.resize(scale_grid(rows, cols, o_.block).size());
+    const WeightView w{bytes.data(), weight_dtype(t.dtype), rows, cols};
+    outcome.error = quantize_weight_fast(w, o_.block, codes_, scales_, t.name, o_.threads, interrupt);
+    writer_->write(t.name, codes_);
+    writer_->write(t.name + "_scale_inv",
+                   {reinterpret_cast<const uint8_t*>(scales_.data()), scales_.size() * sizeof(float)});
+    outcome.bytes_out = codes_.size() + scales_.size() * sizeof(float);
+    ++report_.quantized;
+  } else {
+    writer_->write(t.name, bytes);
+    outcome.bytes_out = t.bytes();
+    ++report_.kept;
+  }
+  report_.bytes_in += outcome.bytes_in;
+  report_.bytes_out += outcome.bytes_out;
+  return outcome;
+}
+
+const TensorOutcome& Fp8CheckpointBuilder::copy(size_t i, int fd, uint64_t offset) {
+  const TensorInfo& t = tensors_.at(i);
+  FINEFP8_ASSERT(!plans_[i].quantize);
+  TensorOutcome& outcome = report_.tensors[i];
+  outcome = {t.name, plans_[i].reason, t.dtype, t.shape, t.bytes(), t.bytes(), {}};
+  writer_->copy_from(t.name, fd, offset);  // never mapped: RSS stays flat
+  ++report_.kept;
+  report_.bytes_in += outcome.bytes_in;
+  report_.bytes_out += outcome.bytes_out;
+  return outcome;
+}
+
+void Fp8CheckpointBuilder::finish() { writer_->finish(); }
+
+nlohmann::json Fp8CheckpointBuilder::quantized_config(nlohmann::json config) const {
+  Fp8QuantConfig qc;
+  qc.weight_block_size = o_.block;
+  qc.modules_to_not_convert = report_.modules_to_not_convert;
+  nlohmann::json qjson = to_transformers_json(qc);
+  qjson["fmt"] = "e4m3";  // DeepSeek's key, kept by DeepSeek/Qwen FP8 checkpoints; ignored by transformers
+  config["quantization_config"] = qjson;
+  return config;
+}
+
 QuantizeReport quantize_checkpoint(const fs::path& src, const fs::path& out,
                                    const QuantizeOptions& o, const std::atomic<bool>* interrupt) {
-  QuantizeReport report;
   if (!fs::is_directory(src)) fail("{}: not a model directory", src.string());
   check_distinct_output(src, out);
   const Checkpoint ckpt = Checkpoint::open(src);
@@ -150,88 +228,44 @@ QuantizeReport quantize_checkpoint(const fs::path& src, const fs::path& out,
     fail("{}: the checkpoint is already quantized (config.json has a quantization_config); "
          "dequantize it first with `finefp8 dequantize`", src.string());
   }
+  std::vector<TensorInfo> infos;
+  uint64_t total_in = 0;
   for (const auto& e : ckpt.tensors()) {
     const DType d = e.info->dtype;
     if (d == DType::kF8_E4M3 || d == DType::kF8_E5M2 || d == DType::kF8_E4M3FNUZ || d == DType::kF8_E5M2FNUZ) {
       fail("{}: tensor '{}' is already {}; this checkpoint is already FP8", src.string(), e.info->name,
            dtype_name(d));
     }
-  }
-
-  // Plan every tensor and declare the output layout (same order as the source).
-  std::vector<TensorPlan> plans;
-  std::vector<TensorDecl> decls;
-  uint64_t total_in = 0;
-  std::vector<std::string> not_converted;
-  for (const auto& e : ckpt.tensors()) {
-    const TensorInfo& t = *e.info;
-    plans.push_back(plan_tensor(t, o));
-    total_in += t.bytes();
-    if (plans.back().quantize) {
-      const ScaleGrid g = scale_grid(t.shape[0], t.shape[1], o.block);
-      decls.push_back({t.name, DType::kF8_E4M3, t.shape});
-      decls.push_back({t.name + "_scale_inv", DType::kF32, {g.rows, g.cols}});
-    } else {
-      decls.push_back({t.name, t.dtype, t.shape});
-      if (plans.back().list_as_not_converted) not_converted.push_back(t.name.substr(0, t.name.size() - 7));
-    }
-  }
-  // transformers converts every nn.Linear not listed, lm_head included once a list is given
-  // (tied embeddings have no lm_head tensor but still an lm_head module).
-  if (!o.quantize_lm_head && std::find(not_converted.begin(), not_converted.end(), "lm_head") == not_converted.end()) {
-    not_converted.insert(not_converted.begin(), "lm_head");
+    infos.push_back(*e.info);
+    total_in += e.info->bytes();
   }
 
   AtomicDirectory dir(out, o.overwrite);
-  ShardedCheckpointWriter writer(dir.temp_path(), decls, o.shard_bytes);
+  Fp8CheckpointBuilder builder(dir.temp_path(), std::move(infos), o);
   Progress progress("quantize", ckpt.tensors().size(), total_in, o.progress);
   uint64_t done = 0;
-  std::vector<uint8_t> codes;
-  std::vector<float> scales;
   for (size_t i = 0; i < ckpt.tensors().size(); ++i) {
     throw_if_interrupted(interrupt);
     const auto& e = ckpt.tensors()[i];
     const TensorInfo& t = *e.info;
     const SafetensorsFile& shard = ckpt.shards()[e.shard];
-    const TensorView v = shard.view(t);
-    TensorOutcome outcome{t.name, plans[i].reason, t.dtype, t.shape, t.bytes(), 0, {}};
-    if (plans[i].quantize) {
-      const size_t rows = t.shape[0], cols = t.shape[1];
-      codes.resize(rows * cols);
-      scales.resize(scale_grid(rows, cols, o.block).size());
-      const WeightView w{v.data.data(), weight_dtype(t.dtype), rows, cols};
-      outcome.error = quantize_weight_fast(w, o.block, codes, scales, t.name, o.threads, interrupt);
-      writer.write(t.name, codes);
-      writer.write(t.name + "_scale_inv",
-                   {reinterpret_cast<const uint8_t*>(scales.data()), scales.size() * sizeof(float)});
-      outcome.bytes_out = codes.size() + scales.size() * sizeof(float);
-      ++report.quantized;
+    if (builder.quantizes(i)) {
+      builder.add(i, shard.view(t).data, interrupt);
     } else {
-      writer.copy_from(t.name, shard.fd(), shard.file_offset(t));  // never mapped: RSS stays flat
-      outcome.bytes_out = t.bytes();
-      ++report.kept;
+      builder.copy(i, shard.fd(), shard.file_offset(t));
     }
     shard.release(t);
-    report.bytes_in += outcome.bytes_in;
-    report.bytes_out += outcome.bytes_out;
     done += t.bytes();
-    report.tensors.push_back(std::move(outcome));
     progress.update(i + 1, done, t.name);
   }
-  writer.finish();
+  builder.finish();
   progress.finish();
 
-  Fp8QuantConfig qc;
-  qc.weight_block_size = o.block;
-  qc.modules_to_not_convert = not_converted;
-  nlohmann::json qjson = to_transformers_json(qc);
-  qjson["fmt"] = "e4m3";  // DeepSeek's key, kept by DeepSeek/Qwen FP8 checkpoints; ignored by transformers
-  config["quantization_config"] = qjson;
-  write_file_atomic(dir.temp_path() / "config.json", config.dump(2) + "\n");
+  write_file_atomic(dir.temp_path() / "config.json", builder.quantized_config(config).dump(2) + "\n");
+  QuantizeReport report = builder.report();
   report.copied_files = copy_side_files(src, dir.temp_path());
   throw_if_interrupted(interrupt);
   dir.commit();
-  report.modules_to_not_convert = not_converted;
   report.seconds = progress.seconds();
   return report;
 }

@@ -5,8 +5,12 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "fp8/block_quant.h"
 #include "fp8/error_stats.h"
@@ -60,6 +64,42 @@ struct TensorPlan {
   bool list_as_not_converted = false;
 };
 TensorPlan plan_tensor(const TensorInfo& t, const QuantizeOptions& o);
+
+class ShardedCheckpointWriter;
+
+// The streaming core of every FP8 writer (`finefp8 quantize`, `finefp8 convert --quantize
+// fp8`): plans each source tensor (plan_tensor), fixes the output layout, then takes the
+// tensors one at a time, quantizing or keeping each. Same tensors and options in, same
+// bytes out, whatever the source.
+class Fp8CheckpointBuilder {
+ public:
+  // `dir`: where the weights go (a temporary directory the caller commits). `tensors`: the
+  // source tensors (name, dtype, shape, byte size), in the order they will be given.
+  Fp8CheckpointBuilder(const std::filesystem::path& dir, std::vector<TensorInfo> tensors,
+                       const QuantizeOptions& o);
+  ~Fp8CheckpointBuilder();
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  bool quantizes(size_t i) const { return plans_[i].quantize; }
+  // Tensor i from its source bytes (tensors()[i].bytes() of them). Returns its outcome.
+  const TensorOutcome& add(size_t i, std::span<const uint8_t> bytes,
+                           const std::atomic<bool>* interrupt = nullptr);
+  // Tensor i, which must be kept (!quantizes(i)), copied by the kernel from `fd` at `offset`.
+  const TensorOutcome& copy(size_t i, int fd, uint64_t offset);
+  // Writes the shards and the index. Then the report is complete.
+  void finish();
+  // `config` (the source config.json) with this run's quantization_config added.
+  nlohmann::json quantized_config(nlohmann::json config) const;
+  const QuantizeReport& report() const { return report_; }
+
+ private:
+  QuantizeOptions o_;
+  std::vector<TensorInfo> tensors_;
+  std::vector<TensorPlan> plans_;
+  std::unique_ptr<ShardedCheckpointWriter> writer_;
+  QuantizeReport report_;
+  std::vector<uint8_t> codes_;
+  std::vector<float> scales_;
+};
 
 // Quantizes `src` (a model directory) into a new directory `out`. Throws Error (and leaves
 // no `out`, nor any temporary) on any problem: already-FP8 input, non-finite weights (named
