@@ -58,26 +58,44 @@ def machine_facts(binary):
     return facts
 
 
+def rng(r, key, range_key):
+    lo, hi = r[range_key]
+    return f"{r[key]:.2f}" if r["runs"] == 1 else f"{r[key]:.2f} ({lo:.2f}-{hi:.2f})"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default="build/finefp8")
     ap.add_argument("--out", default=f"bench/results/gemm_{datetime.date.today().isoformat()}.md")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seconds", default="0.5")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per row; the table shows the run with the median fp8 GFLOP/s and the range of "
+                         "the ratios over all runs")
     args = ap.parse_args()
     results = []
     for name, m, mode, tier in runs(args.quick):
         n, k = SHAPES[name]
         cmd = [args.binary, "bench-gemm", "-M", str(m), "-N", str(n), "-K", str(k), "--mode", mode, "--tier", tier,
                "--json", "--seconds", args.seconds if m < 512 else "1.5"]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            print("FAILED", " ".join(cmd), proc.stderr.strip())
+        reps = []
+        for _ in range(args.repeat):
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print("FAILED", " ".join(cmd), proc.stderr.strip())
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r["shape"] = name
+            print(json.dumps(r), flush=True)
+            reps.append(r)
+        if not reps:
             continue
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        r["shape"] = name
+        reps.sort(key=lambda r: r["gflops"])
+        r = dict(reps[len(reps) // 2])
+        r["runs"] = len(reps)
+        r["range_x_onednn"] = (min(x["ratio_vs_bf16"] for x in reps), max(x["ratio_vs_bf16"] for x in reps))
+        r["range_x_own"] = (min(x["ratio_vs_finefp8_bf16"] for x in reps), max(x["ratio_vs_finefp8_bf16"] for x in reps))
         results.append(r)
-        print(json.dumps(r), flush=True)
     facts = machine_facts(args.binary)
     with open(args.out, "w") as f:
         f.write(f"# FP8 linear kernels: measured {datetime.datetime.now().isoformat(timespec='minutes')}\n\n")
@@ -90,7 +108,9 @@ def main():
                 f.write(f"- {key}: {val}\n")
         f.write("\nShared with other jobs while measuring: every row times the FP8 kernel, both bf16 baselines, the "
                 "streaming-read probe and the compute-peak probe in interleaved rounds (best call of each), so the "
-                "ratios compare like with like; absolute numbers move with the load.\n\n")
+                "ratios compare like with like; absolute numbers move with the load. "
+                f"Each row is the median (by fp8 GFLOP/s) of {args.repeat} run(s); ratio columns give the range over "
+                "the runs in parentheses.\n\n")
         f.write("## Results\n\n")
         f.write("| shape (N x K) | M | mode | tier (kernel) | GFLOP/s | weight GB/s | % stream BW | % compute peak "
                 "| oneDNN bf16 GFLOP/s | x oneDNN bf16 | finefp8 bf16 GFLOP/s | x finefp8 bf16 | stream GB/s | peak GFLOP/s (unit) |\n")
@@ -99,8 +119,8 @@ def main():
             p = r["peaks"]
             f.write(f"| {r['shape']} ({r['N']}x{r['K']}) | {r['M']} | {r['mode']} | {r['tier']} ({r['kernel']}) "
                     f"| {r['gflops']:.1f} | {r['weight_gbps']:.2f} | {r['pct_of_stream_bw']:.0f}% "
-                    f"| {r['pct_of_compute_peak']:.0f}% | {r['onednn_bf16_gflops']:.1f} | {r['ratio_vs_bf16']:.2f} "
-                    f"| {r['finefp8_bf16_gflops']:.1f} | {r['ratio_vs_finefp8_bf16']:.2f} | {p['stream_gbps']:.1f} "
+                    f"| {r['pct_of_compute_peak']:.0f}% | {r['onednn_bf16_gflops']:.1f} | {rng(r, 'ratio_vs_bf16', 'range_x_onednn')} "
+                    f"| {r['finefp8_bf16_gflops']:.1f} | {rng(r, 'ratio_vs_finefp8_bf16', 'range_x_own')} | {p['stream_gbps']:.1f} "
                     f"| {p['compute_gflops']:.0f} ({p['compute_unit']}) |\n")
         f.write("\n## Raw JSON\n\n```\n")
         for r in results:
