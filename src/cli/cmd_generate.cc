@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/generate_options.h"
 #include "model/causal_lm.h"
 #include "model/chat_prompt.h"
 #include "tokenizer/tokenizer.h"
@@ -16,17 +17,6 @@
 namespace finefp8::cli {
 namespace {
 
-struct GenerateCliOptions {
-  std::string model, prompt, quantize = "none", mode = "w8a8", dtype = "auto", chat = "auto";
-  std::string system, save, block = "128x128";
-  std::vector<std::string> stop;
-  size_t max_new_tokens = 128, context = 0;
-  std::optional<float> temperature, top_p, min_p, repetition_penalty;
-  std::optional<int> top_k;
-  uint64_t seed = 0;
-  int threads = 0;
-  bool dequantize = false, quiet = false, ignore_eos = false, force = false;
-};
 
 // Holds back output that might be the start of a stop string; reports a full match.
 class StopFilter {
@@ -66,6 +56,8 @@ class StopFilter {
   std::string pending_;
   bool stopped_ = false;
 };
+
+}  // namespace
 
 int run_generate(const GenerateCliOptions& c) {
   LoadOptions opt;
@@ -163,8 +155,6 @@ int run_generate(const GenerateCliOptions& c) {
   }
   return 0;
 }
-
-}  // namespace
 
 Runner add_generate(CLI::App& app) {
   auto c = std::make_shared<GenerateCliOptions>();

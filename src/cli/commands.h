@@ -17,6 +17,7 @@ Runner add_quantize(CLI::App& app);
 Runner add_dequantize(CLI::App& app);
 Runner add_tokenize(CLI::App& app);
 Runner add_generate(CLI::App& app);
+Runner add_demo(CLI::App& app);
 Runner add_bench_gemm(CLI::App& app);
 Runner add_convert(CLI::App& app);
 

@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   add("roundtrip",
       "Quantize a generated tensor to block FP8 and back; print error statistics and speed",
       finefp8::cli::add_roundtrip);
+  add("demo",
+      "The built-in default: SmolLM2-135M-Instruct converted from its GGUF to FP8, answering a "
+      "question (run scripts/fetch_smollm2.sh first)",
+      finefp8::cli::add_demo);
   add("generate",
       "Generate text with a Llama-family model: FP8 checkpoints as they are, or bf16 ones "
       "quantized on load (--quantize fp8); streams output, reports speed and memory",
