@@ -116,6 +116,10 @@ const TensorInfo* Checkpoint::find(std::string_view name) const {
   return it == by_name_.end() ? nullptr : it->second.info;
 }
 
+void Checkpoint::release(std::string_view name) const {
+  if (const TensorInfo* t = find(name)) shards_[shard_of(name)].release(*t);
+}
+
 size_t Checkpoint::shard_of(std::string_view name) const {
   const auto it = by_name_.find(name);
   if (it == by_name_.end()) fail("{}: no tensor named '{}'", dir_.string(), name);

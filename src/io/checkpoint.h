@@ -34,6 +34,10 @@ class Checkpoint {
   // Throws Error naming the checkpoint if absent.
   TensorView tensor(std::string_view name) const;
   size_t shard_of(std::string_view name) const;
+  // Drops the resident pages of tensor `name` (see SafetensorsFile::release): a later read
+  // pages it in again from the file. Lets a loader that copies tensors out keep its RSS at
+  // what it built, not what it read.
+  void release(std::string_view name) const;
 
  private:
   std::filesystem::path dir_;

@@ -50,7 +50,9 @@ cpu::DenseWeight WeightLoader::dense(const std::string& name, size_t n, size_t k
   const TensorInfo& t = info(name, {n, k});
   const TensorView v = ckpt_.tensor(name);
   if (t.dtype == DType::kBF16 && act_ == OutDType::kBF16) {
-    return cpu::DenseWeight::pack(v.data.data(), cpu::DenseDType::kBF16, n, k);
+    cpu::DenseWeight d = cpu::DenseWeight::pack(v.data.data(), cpu::DenseDType::kBF16, n, k);
+    ckpt_.release(name);
+    return d;
   }
   const WeightView w = weight_view(v);
   if (act_ == OutDType::kBF16) {
@@ -60,10 +62,12 @@ cpu::DenseWeight WeightLoader::dense(const std::string& name, size_t n, size_t k
       w.row_to_f32(r, 0, k, row.data());
       for (size_t c = 0; c < k; ++c) bits[r * k + c] = bf16_from_f32(row[c]).bits;
     }
+    ckpt_.release(name);
     return cpu::DenseWeight::pack(bits.data(), cpu::DenseDType::kBF16, n, k);
   }
   std::vector<float> f(n * k);
   for (size_t r = 0; r < n; ++r) w.row_to_f32(r, 0, k, &f[r * k]);
+  ckpt_.release(name);
   return cpu::DenseWeight::pack(f.data(), cpu::DenseDType::kF32, n, k);
 }
 
@@ -94,12 +98,14 @@ LinearLayer WeightLoader::linear(const std::string& module, size_t n, size_t k) 
     const TensorView s = ckpt_.tensor(sname);
     const TensorView w = ckpt_.tensor(wname);
     codes.assign(w.data.begin(), w.data.end());
+    ckpt_.release(wname);
     scale_inv.resize(grid.size());
     for (size_t i = 0; i < scale_inv.size(); ++i) scale_inv[i] = s.f32(i);
   } else if (quant_ && !ckpt_quant_ && plan_tensor(t, qopts_).quantize) {
     codes.resize(n * k);
     scale_inv.resize(grid.size());
     quantize_weight_fast(weight_view(ckpt_.tensor(wname)), block, codes, scale_inv, wname, threads_);
+    ckpt_.release(wname);
   } else {
     ++dense_linears_;
     return LinearLayer::dense(dense(wname, n, k), std::move(bias), act_);
