@@ -7,10 +7,6 @@
 
 namespace finefp8 {
 
-float round_to(OutDType dtype, float v) {
-  return dtype == OutDType::kBF16 ? bf16_to_f32(bf16_from_f32(v)) : v;
-}
-
 namespace {
 void check_weight(const Fp8WeightView& w) {
   const ScaleGrid grid = scale_grid(w.n, w.k, w.block);

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "fp8/act_quant.h"
+#include "fp8/float16.h"
 #include "fp8/block_quant.h"
 
 namespace finefp8 {
@@ -43,6 +44,8 @@ void gemm_w8a16_ref(std::span<const float> x, size_t m, const Fp8WeightView& w,
                     std::span<const float> bias, OutDType act_dtype, std::span<float> out);
 
 // Rounds to the output dtype: identity for kF32, nearest-even bf16 for kBF16.
-float round_to(OutDType dtype, float v);
+inline float round_to(OutDType dtype, float v) {
+  return dtype == OutDType::kBF16 ? bf16_to_f32(bf16_from_f32(v)) : v;
+}
 
 }  // namespace finefp8

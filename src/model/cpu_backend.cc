@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/attention.h"
 #include "util/error.h"
 
 namespace finefp8 {
@@ -91,34 +92,18 @@ void CpuBackend::attention(size_t layer, const float* q, const float* k, const f
   const size_t group = heads / kvh;
   pool_.parallel_for(m * heads, [&](size_t begin, size_t end) {
     thread_local std::vector<float> scores;
-    thread_local std::vector<float> acc;
-    acc.resize(hd);
     for (size_t t = begin; t < end; ++t) {
       const size_t i = t / heads, h = t % heads, g = h / group;
       const size_t last = size_t(positions[i]);
       const size_t first = window > 0 && last + 1 > window ? last + 1 - window : 0;
-      const float* qh = q + (i * heads + h) * hd;
       scores.resize(last + 1 - first);
-      float mx = -INFINITY;
-      for (size_t p = first; p <= last; ++p) {
-        const float s = dot(qh, kl + p * row + g * hd, hd) * scale;
-        scores[p - first] = s;
-        mx = std::max(mx, s);
-      }
-      float sum = 0.0f;
-      for (float& s : scores) {
-        s = std::exp(s - mx);
-        sum += s;
-      }
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      for (size_t p = first; p <= last; ++p) {
-        const float w = scores[p - first];
-        const float* vp = vl + p * row + g * hd;
-        for (size_t d = 0; d < hd; ++d) acc[d] += w * vp[d];
-      }
       float* o = out + (i * heads + h) * hd;
-      const float inv = 1.0f / sum;
-      for (size_t d = 0; d < hd; ++d) o[d] = round_to(act, acc[d] * inv);
+      cpu::attend({.q = q + (i * heads + h) * hd, .k = kl + first * row + g * hd, .v = vl + first * row + g * hd,
+                   .n = last + 1 - first, .head_dim = hd, .stride = row, .scale = scale,
+                   .scores = scores.data(), .out = o});
+      if (act == OutDType::kBF16) {
+        for (size_t d = 0; d < hd; ++d) o[d] = round_to(act, o[d]);
+      }
     }
   });
 }
