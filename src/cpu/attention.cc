@@ -4,26 +4,14 @@
 #include <cmath>
 
 #include "cpu/cpu_features.h"
+#include "cpu/dot_ref.h"
 
 namespace finefp8::cpu {
-
-namespace {
-// 8 interleaved fp32 partial sums, combined pairwise.
-float dot8(const float* a, const float* b, size_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
-  }
-  for (; i < n; ++i) acc[i % 8] += a[i] * b[i];
-  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-}
-}  // namespace
 
 void attend_ref(const AttendArgs& a) {
   float mx = -INFINITY;
   for (size_t p = 0; p < a.n; ++p) {
-    a.scores[p] = dot8(a.q, a.k + p * a.stride, a.head_dim) * a.scale;
+    a.scores[p] = dot_ref(a.q, a.k + p * a.stride, a.head_dim) * a.scale;
     mx = std::max(mx, a.scores[p]);
   }
   float sum = 0.0f;

@@ -4,25 +4,14 @@
 #include <cmath>
 
 #include "cpu/attention.h"
+#include "cpu/dot_ref.h"
 #include "util/error.h"
 
 namespace finefp8 {
 
 namespace {
 
-// Dot product of n floats in 8 interleaved fp32 partial sums (vectorizable without
-// reassociation), combined pairwise.
-inline float dot(const float* a, const float* b, size_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
-  }
-  for (; i < n; ++i) acc[i % 8] += a[i] * b[i];
-  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-}
-
-inline float sum_squares(const float* a, size_t n) { return dot(a, a, n); }
+inline float sum_squares(const float* a, size_t n) { return cpu::dot_ref(a, a, n); }
 
 }  // namespace
 

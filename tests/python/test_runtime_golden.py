@@ -33,6 +33,8 @@ FIX = ROOT / "tests" / "fixtures"
 sys.path.insert(0, str(ROOT / "tools" / "fixtures"))
 import tiny_models  # noqa: E402
 
+from greedy_check import check_greedy  # noqa: E402
+
 GOLDEN = json.loads((FIX / "runtime_golden.json").read_text())
 MODELS = sorted(GOLDEN["models"])
 
@@ -85,20 +87,7 @@ def test_fp32_and_bf16_match_transformers(models, name):
         err = rel_err(got["logits"], want["logits"])
         print(f"{name} {dtype}: max |d|/range = {err:.2e}")
         assert err <= tol, (name, dtype, err)
-        check_greedy(got, want, tie_tol=0.0 if dtype == "f32" else tol, what=f"{name} {dtype}")
-
-
-def check_greedy(got, want, tie_tol, what):
-    """Greedy continuations must agree token for token; a divergence is accepted only where
-    transformers' own top-2 logit gap at that step was within the logit tolerance (a near tie
-    that summation order may flip), and is printed."""
-    for i, (ours, theirs) in enumerate(zip(got["greedy"], want["greedy"])):
-        step = next((s for s, (a, b) in enumerate(zip(ours, theirs)) if a != b), None)
-        if step is None:
-            continue
-        gap = want["greedy_gaps"][i][step]
-        print(f"{what} prompt {i}: diverges at step {step} where the top-2 gap is {gap:.2e} of the range")
-        assert gap <= tie_tol, (what, i, step, gap)
+        check_greedy(got["greedy"], want, tie_tol=0.0 if dtype == "f32" else tol, what=f"{name} {dtype}")
 
 
 @pytest.mark.parametrize("name", MODELS)

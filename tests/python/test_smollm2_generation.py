@@ -27,6 +27,8 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
+from greedy_check import check_greedy
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD = ROOT / os.environ.get("FINEFP8_BUILD_DIR", "build")
 FINEFP8 = BUILD / "finefp8"
@@ -70,17 +72,6 @@ def run_tool(model_dir, *args):
                         "--steps", str(ORACLE["steps"])], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
-
-
-def check_greedy(got, want, tie_tol, what):
-    for i, (ours, theirs) in enumerate(zip(got, want["greedy"])):
-        assert len(ours) == len(theirs) == ORACLE["steps"]
-        step = next((s for s, (a, b) in enumerate(zip(ours, theirs)) if a != b), None)
-        if step is None:
-            continue
-        gap = want["greedy_gaps"][i][step]
-        print(f"{what} prompt {i}: diverges at step {step} where the top-2 gap is {gap:.2e} of the range")
-        assert gap <= tie_tol, (what, i, step, gap)
 
 
 def test_fp32_greedy_equals_transformers(converted):
