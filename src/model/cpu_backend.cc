@@ -59,18 +59,23 @@ void CpuBackend::embed(const cpu::DenseWeight& table, std::span<const int32_t> i
 }
 
 void CpuBackend::kv_reset(const KvCacheShape& shape) {
-  kv_ = shape;
   const size_t n = shape.layers * shape.context * shape.kv_heads * shape.head_dim;
-  k_.assign(n, 0.0f);
-  v_.assign(n, 0.0f);
+  // Positions past n_past are never read, so nothing is cleared: a reset costs nothing, and
+  // pages become resident only as the context fills them.
+  if (n != kv_elements_) {
+    k_ = std::make_unique_for_overwrite<float[]>(n);
+    v_ = std::make_unique_for_overwrite<float[]>(n);
+    kv_elements_ = n;
+  }
+  kv_ = shape;
 }
 
 void CpuBackend::attention(size_t layer, const float* q, const float* k, const float* v, size_t m,
                            const int64_t* positions, size_t heads, float scale, size_t window,
                            OutDType act, float* out) {
   const size_t hd = kv_.head_dim, kvh = kv_.kv_heads, row = kvh * hd;
-  float* kl = k_.data() + layer * kv_.context * row;
-  float* vl = v_.data() + layer * kv_.context * row;
+  float* kl = k_.get() + layer * kv_.context * row;
+  float* vl = v_.get() + layer * kv_.context * row;
   for (size_t i = 0; i < m; ++i) {
     if (positions[i] < 0 || size_t(positions[i]) >= kv_.context) {
       fail("position {} is outside the context of {} tokens (raise --ctx)", positions[i], kv_.context);

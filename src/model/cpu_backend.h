@@ -25,7 +25,7 @@ class CpuBackend final : public Backend {
   void add(float* h, const float* x, size_t n, OutDType act) override;
   void embed(const cpu::DenseWeight& table, std::span<const int32_t> ids, float* out) override;
   void kv_reset(const KvCacheShape& shape) override;
-  size_t kv_bytes() const override { return (k_.size() + v_.size()) * sizeof(float); }
+  size_t kv_bytes() const override { return 2 * kv_elements_ * sizeof(float); }
   void attention(size_t layer, const float* q, const float* k, const float* v, size_t m,
                  const int64_t* positions, size_t heads, float scale, size_t window, OutDType act,
                  float* out) override;
@@ -33,7 +33,8 @@ class CpuBackend final : public Backend {
  private:
   ThreadPool pool_;
   KvCacheShape kv_;
-  std::vector<float> k_, v_;  // [layers, context, kv_heads, head_dim]
+  std::unique_ptr<float[]> k_, v_;  // [layers, context, kv_heads, head_dim], uninitialised
+  size_t kv_elements_ = 0;
 };
 
 }  // namespace finefp8
