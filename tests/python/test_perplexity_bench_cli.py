@@ -15,10 +15,12 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / os.environ.get("FINEFP8_BUILD_DIR", "build") / "finefp8"
+MODEL_TOOL = BIN.parent / "tests" / "finefp8_model_tool"
 TOKENIZER = ROOT.parent / "shared" / "data" / "tokenizers" / "llama2"
 sys.path.insert(0, str(ROOT / "tools" / "fixtures"))
 import tiny_models  # noqa: E402
@@ -83,8 +85,8 @@ def text(tmp_path_factory):
     return p
 
 
-def finefp8(*args, check=True):
-    r = subprocess.run([str(BIN), *map(str, args)], capture_output=True, text=True, timeout=600)
+def finefp8(*args, check=True, input=None):
+    r = subprocess.run([str(BIN), *map(str, args)], capture_output=True, text=True, timeout=600, input=input)
     if check:
         assert r.returncode == 0, r.stderr
     return r
@@ -149,6 +151,50 @@ def test_compare_table_and_json(model, text):
     assert parse_text_output(perplexity(model, text).stdout)[1] == round(variants["bf16"]["ppl"], 4)
     single = perplexity(model, text, "--quantize", "fp8", "--mode", "w8a16", "--json").stdout
     assert json.loads(single)["ppl"] == pytest.approx(variants["w8a16"]["ppl"], rel=1e-12)
+
+
+def window_logits(model, ids, *args):
+    """Logits [len(ids), vocab] from the runtime test driver, one forward of `ids`."""
+    r = subprocess.run([str(MODEL_TOOL), "run", str(model), "--prompt", ",".join(map(str, ids)),
+                        "--steps", "1", *args], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return np.array(json.loads(r.stdout)["logits"], dtype=np.float64)
+
+
+def log_softmax(x):
+    m = x.max(axis=-1, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+
+
+def test_compare_matches_numpy_on_the_driver_logits(model, text):
+    """Recomputes --compare's numbers for two windows from logits dumped by another program."""
+    r = finefp8("tokenize", "-m", model, "--jsonl", "--add-special", input=json.dumps(TEXT) + "\n")
+    ids = json.loads(r.stdout)
+    assert ids[0] == 1  # the Llama 2 tokenizer adds BOS
+    first = CTX // 2
+    nll = {"bf16": [], "w8a8": []}
+    kl, top1 = [], []
+    for chunk in range(2):
+        window = [1] + ids[chunk * CTX + 1:(chunk + 1) * CTX]
+        lp = {"bf16": log_softmax(window_logits(model, window)),
+              "w8a8": log_softmax(window_logits(model, window, "--quantize", "--mode", "w8a8"))}
+        rows, targets = slice(first, CTX - 1), window[first + 1:]
+        for k in nll:
+            nll[k] += list(-lp[k][rows][np.arange(len(targets)), targets])
+        p = np.exp(lp["bf16"][rows])
+        kl += list((p * (lp["bf16"][rows] - lp["w8a8"][rows])).sum(axis=-1))
+        top1 += list(lp["bf16"][rows].argmax(-1) == lp["w8a8"][rows].argmax(-1))
+    j = json.loads(finefp8("perplexity", "-m", model, "-f", text, "--ctx", CTX, "--chunks", 2,
+                           "--compare", "--json").stdout)
+    v = {x["config"]: x for x in j["variants"]}
+    for k, x in nll.items():
+        x = np.array(x)
+        ppl = math.exp(x.mean())
+        assert v[k]["ppl"] == pytest.approx(ppl, rel=1e-9)
+        assert v[k]["ppl_sd"] == pytest.approx(ppl * math.sqrt(x.var() / (len(x) - 1)), rel=1e-6)
+    assert v["w8a8"]["kl_mean"] == pytest.approx(np.mean(kl), rel=1e-5)
+    assert v["w8a8"]["kl_p999"] == pytest.approx(np.percentile(np.float32(kl), 99.9), rel=1e-5)
+    assert v["w8a8"]["top1_agreement"] == pytest.approx(np.mean(top1), abs=1e-12)
 
 
 def test_compare_on_fp8_checkpoint_uses_dequantized_baseline(fp8_model, text):
