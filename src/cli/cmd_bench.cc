@@ -12,6 +12,7 @@
 #include "cli/model_variants.h"
 #include "eval/perplexity.h"
 #include "eval/throughput.h"
+#include "io/model_config.h"
 #include "util/error.h"
 #include "util/memory_usage.h"
 
@@ -127,6 +128,11 @@ int run_bench(const BenchCliOptions& c) {
   const std::vector<std::string> configs = parse_configs(c.configs);
   if (c.n_prompt == 0 && c.n_gen == 0) fail("-p 0 and -n 0: nothing to time");
   const bool fp8_source = is_fp8_checkpoint(c.m.model);
+  const size_t max_pos = load_model_config(std::filesystem::path(c.m.model) / "config.json").max_position_embeddings;
+  if (max_pos > 0 && std::max(c.n_prompt, c.n_gen) > max_pos) {
+    fmt::print(stderr, "warning: {} tokens are more than the model's max_position_embeddings {}\n",
+               std::max(c.n_prompt, c.n_gen), max_pos);
+  }
   if (c.output == "md") {
     fmt::print("| model | size | params | config | threads | test | t/s | RSS |\n");
     fmt::print("|---|---:|---:|---|---:|---:|---:|---:|\n");
@@ -159,8 +165,10 @@ Runner add_bench(CLI::App& app) {
       "for an unquantized source. RSS: resident memory right after loading the config; peak_rss_bytes: the "
       "peak while that config was loaded and run. Progress goes to stderr, the report to stdout.");
   add_model_flags(app, c->m, /*quantization=*/false);
-  app.add_option("-p,--n-prompt", c->n_prompt, "Prompt tokens of the pp test (0 = skip it)")->capture_default_str();
-  app.add_option("-n,--n-gen", c->n_gen, "Generated tokens of the tg test (0 = skip it)")->capture_default_str();
+  app.add_option("-p,--n-prompt", c->n_prompt, "Prompt tokens of the pp test (0 = skip it)")->capture_default_str()
+      ->check(CLI::Range(size_t(0), size_t(1) << 20));
+  app.add_option("-n,--n-gen", c->n_gen, "Generated tokens of the tg test (0 = skip it)")->capture_default_str()
+      ->check(CLI::Range(size_t(0), size_t(1) << 20));
   app.add_option("-r,--repetitions", c->reps, "Timed runs per test (after one warm-up run)")->capture_default_str()
       ->check(CLI::Range(1, 1000));
   app.add_option("--configs", c->configs, "Comma-separated configs, one row set each: bf16, w8a16, w8a8")

@@ -204,7 +204,7 @@ Runner add_perplexity(CLI::App& app) {
   app.add_option("-c,--ctx", c->ctx, "Window length in tokens (one forward pass each; the KV cache is this long)")
       ->capture_default_str()->check(CLI::Range(size_t(eval::kMinContext), size_t(1) << 20));
   app.add_option("--chunks", c->chunks, "Evaluate at most this many windows (0 = all the text holds)")
-      ->capture_default_str();
+      ->capture_default_str()->check(CLI::Range(size_t(0), size_t(1) << 40));
   app.add_flag("--compare", c->compare, "Evaluate the baseline, FP8 W8A16 and FP8 W8A8 side by side (see above)");
   app.add_flag("--json", c->json, "Print one JSON object at the end instead of the text output: ppl, ppl_sd, "
                "tokens_scored, chunks, seconds, tokens_per_second (tokens evaluated by all models), peak_rss_bytes "

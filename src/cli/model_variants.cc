@@ -23,7 +23,7 @@ void add_model_flags(CLI::App& app, ModelFlags& f, bool quantization) {
   app.add_option("--dtype", f.dtype, "Dtype of unquantized weights and activations: auto (the checkpoint's), bf16, f32")
       ->check(CLI::IsMember({"auto", "bf16", "f32"}))->capture_default_str();
   app.add_option("-t,--threads", f.threads, "Threads (0 = all cores)")->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 4096));
   if (!quantization) return;
   f.quantize_opt = app.add_option("--quantize", f.quantize,
                                   "fp8: quantize an unquantized checkpoint on load (fine-grained FP8, like FineGrainedFP8Config)")

@@ -242,10 +242,13 @@ def test_bench_csv_and_md(model, fp8_model):
     (["perplexity", "-m", "{model}", "-f", "{text}", "--compare", "--mode", "w8a8"], "--compare loads its own configs"),
     (["perplexity", "-m", "{model}", "-f", "{text}", "--dequantize"], "not an FP8 checkpoint"),
     (["perplexity", "-m", "{model}", "-f", "{text}", "--no-such-flag"], "--no-such-flag"),
+    (["perplexity", "-m", "{model}", "-f", "{text}", "--chunks", "-1"], "--chunks"),
+    (["perplexity", "-m", "{model}", "-f", "{text}", "-t", "-3"], "--threads"),
     (["bench", "-m", "{model}", "--configs", "bf16,fp4"], "'fp4' is not a config"),
     (["bench", "-m", "{model}", "-p", "0", "-n", "0"], "nothing to time"),
     (["bench", "-m", "{model}", "-o", "xml"], "xml"),
     (["bench", "-m", "{model}", "-r", "0"], "--repetitions"),
+    (["bench", "-m", "{model}", "-p", "-5"], "--n-prompt"),
     (["bench", "-m", "{missing}"], "missing"),
 ])
 def test_errors_name_the_problem(model, text, tmp_path, args, message):
