@@ -56,7 +56,9 @@ std::optional<int32_t> added_bos(const Tokenizer& tok) {
 std::vector<Evaluated> load_models(const PerplexityCliOptions& c) {
   std::vector<Evaluated> out;
   auto load = [&](const std::string& config, const LoadOptions& opt) {
-    if (!c.json) fmt::print(stderr, "loading {} as {} ...\n", c.m.model, config);
+    if (!c.json) {
+      fmt::print(stderr, "loading {}{} ...\n", c.m.model, config == "model" ? "" : " as " + config);
+    }
     CausalLM m = CausalLM::from_pretrained(c.m.model, opt);
     out.push_back({config == "model" ? quantization_label(m) : config, std::move(m), {}, {}, {}});
   };
