@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
   auto add = [&](const char* name, const char* help, auto add_fn) {
     CLI::App* sub = app.add_subcommand(name, help);
     runners[sub] = add_fn(*sub);
+    // The command's own long description goes under its options; the list shows `help`.
+    if (sub->get_description() != help) {
+      sub->footer("\n" + sub->get_description());
+      sub->description(help);
+    }
   };
   add("roundtrip",
       "Quantize a generated tensor to block FP8 and back; print error statistics and speed",

@@ -17,7 +17,7 @@ constexpr auto kSpinTime = std::chrono::microseconds(200);
 ThreadPool::ThreadPool(int threads) {
   const int total = resolve_threads(threads);
   errors_.resize(size_t(total));
-  for (int i = 1; i < total; ++i) workers_.emplace_back([this, i] { worker_loop(size_t(i)); });
+  for (int i = 1; i < total; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -31,21 +31,46 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::run_chunk(size_t index) {
-  if (index < chunks_) {
-    try {
-      (*fn_)(n_ * index / chunks_, n_ * (index + 1) / chunks_);
-    } catch (...) {
-      errors_[index] = std::current_exception();
+  try {
+    (*fn_)(n_ * index / chunks_.load(std::memory_order_relaxed),
+           n_ * (index + 1) / chunks_.load(std::memory_order_relaxed));
+  } catch (...) {
+    errors_[index] = std::current_exception();
+  }
+}
+
+bool ThreadPool::claim(uint32_t section, size_t* index) {
+  uint64_t s = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    // A section's chunks_ is written before its claim_ word is published, and cannot change
+    // until all its chunks are finished, so a successful exchange below saw the right count.
+    if (uint32_t(s >> 32) != section || (s & 0xFFFFFFFFu) >= chunks_.load(std::memory_order_relaxed)) {
+      return false;
+    }
+    if (claim_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      *index = size_t(s & 0xFFFFFFFFu);
+      return true;
     }
   }
 }
 
-void ThreadPool::worker_loop(size_t index) {
-  uint64_t seen = 0;
+void ThreadPool::work_on(uint32_t section) {
+  size_t index;
+  while (claim(section, &index)) {
+    run_chunk(index);
+    if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks_.load(std::memory_order_relaxed)) {
+      std::lock_guard lock(mutex_);
+      done_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::worker_loop() {
+  uint32_t seen = 0;
   for (;;) {
     // Spin, then sleep, until a new section starts.
     const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
-    uint64_t gen = generation_.load(std::memory_order_acquire);
+    uint32_t gen = generation_.load(std::memory_order_acquire);
     while (gen == seen && std::chrono::steady_clock::now() < spin_until) {
       for (int i = 0; i < 64; ++i) _mm_pause();
       gen = generation_.load(std::memory_order_acquire);
@@ -60,11 +85,7 @@ void ThreadPool::worker_loop(size_t index) {
       std::lock_guard lock(mutex_);
       if (stop_) return;
     }
-    run_chunk(index);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard lock(mutex_);
-      done_.notify_one();
-    }
+    work_on(gen);
   }
 }
 
@@ -75,26 +96,29 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
     fn(0, n);  // single thread, or nested inside a running section: run inline
     return;
   }
+  const size_t chunks = std::min(n, size_t(size()));
   fn_ = &fn;
   n_ = n;
-  chunks_ = std::min(n, size_t(size()));
   for (auto& e : errors_) e = nullptr;
-  pending_.store(workers_.size(), std::memory_order_release);
+  chunks_.store(chunks, std::memory_order_relaxed);
+  finished_.store(0, std::memory_order_relaxed);
+  const uint32_t section = generation_.load(std::memory_order_relaxed) + 1;
+  claim_.store(uint64_t(section) << 32, std::memory_order_release);
   {
     std::lock_guard lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_release);
+    generation_.store(section, std::memory_order_release);
   }
   wake_.notify_all();
-  run_chunk(0);
-  // Wait for the workers: spin first, they usually finish together with the caller.
+  work_on(section);
+  // Wait for chunks workers still run: spin first, they usually finish with the caller.
   const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
-  while (pending_.load(std::memory_order_acquire) != 0 &&
+  while (finished_.load(std::memory_order_acquire) != chunks &&
          std::chrono::steady_clock::now() < spin_until) {
     _mm_pause();
   }
-  if (pending_.load(std::memory_order_acquire) != 0) {
+  if (finished_.load(std::memory_order_acquire) != chunks) {
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
+    done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == chunks; });
   }
   fn_ = nullptr;
   busy_.store(false, std::memory_order_release);

@@ -2,6 +2,8 @@
 // ThreadPool: a fixed set of worker threads for the hot loops of inference (kernels,
 // attention), so a forward pass never creates threads. Workers spin briefly before
 // sleeping, because decode issues hundreds of short parallel sections per token.
+// Chunks are claimed, not assigned: the caller runs every chunk no worker has started, so a
+// worker the OS has not scheduled yet (a busy machine) delays nothing.
 //
 // Contract: one parallel section at a time per pool; a section started from inside another
 // (fn calling parallel_for on the same pool) runs inline on the calling thread, so callers
@@ -28,25 +30,31 @@ class ThreadPool {
   int size() const { return int(workers_.size()) + 1; }
 
   // Splits [0, n) into size() contiguous chunks (fewer if n is small) and runs
-  // fn(begin, end) for each, the caller taking the first. Returns when all are done; the
+  // fn(begin, end) for each, on whichever threads claim them first (the caller included). Returns when all are done; the
   // first exception thrown by any chunk is rethrown here.
   void parallel_for(size_t n, const std::function<void(size_t begin, size_t end)>& fn);
 
  private:
-  void worker_loop(size_t index);
+  void worker_loop();
   void run_chunk(size_t index);
+  // Claims the next chunk of section `section`; false when it has none left (or is over).
+  bool claim(uint32_t section, size_t* index);
+  // Runs claimed chunks of `section` until none is left.
+  void work_on(uint32_t section);
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<size_t> pending_{0};
+  std::atomic<uint32_t> generation_{0};  // the newest section (wakes workers)
+  std::atomic<uint64_t> claim_{0};       // section << 32 | next chunk index
+  std::atomic<size_t> chunks_{0};        // chunks of the newest section
+  std::atomic<size_t> finished_{0};      // chunks of the newest section done
   std::atomic<bool> busy_{false};
   bool stop_ = false;
-  // The current section (valid while pending_ > 0).
+  // The current section (stable while any of its chunks runs).
   const std::function<void(size_t, size_t)>* fn_ = nullptr;
-  size_t n_ = 0, chunks_ = 0;
+  size_t n_ = 0;
   std::vector<std::exception_ptr> errors_;
 };
 
