@@ -10,6 +10,7 @@ PACKAGES=(
   libdnnl-dev  # oneDNN: the bf16 baseline of the GEMM benchmarks (bench only)
   clang libclang-rt-14-dev
   python3 python3-venv python3-pip
+  libreadline8  # the KJV reader of scripts/fetch_eval_text.sh (perplexity text)
 )
 
 missing=()
