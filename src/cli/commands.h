@@ -19,6 +19,8 @@ Runner add_tokenize(CLI::App& app);
 Runner add_generate(CLI::App& app);
 Runner add_bench_gemm(CLI::App& app);
 Runner add_convert(CLI::App& app);
+Runner add_perplexity(CLI::App& app);
+Runner add_bench(CLI::App& app);
 
 // `inspect` of a .gguf file (cmd_inspect_gguf.cc).
 int run_inspect_gguf(const std::string& path, bool json, bool no_tensors);

@@ -47,6 +47,14 @@ int main(int argc, char** argv) {
   add("tokenize",
       "Encode text with a model's tokenizer.json: ids and pieces, or JSON lines for scripts",
       finefp8::cli::add_tokenize);
+  add("perplexity",
+      "Perplexity of a model on a text file as llama.cpp computes it; --compare puts the bf16 "
+      "baseline and FP8 W8A16/W8A8 side by side (PPL ratio, KL divergence, top-1 agreement)",
+      finefp8::cli::add_perplexity);
+  add("bench",
+      "llama-bench-style prompt (ppN) and generation (tgN) speed of a model, bf16 and FP8 "
+      "configs side by side, with resident memory",
+      finefp8::cli::add_bench);
   add("cpu-info", "Show the CPU features finefp8 detected and the kernel tier it will use",
       finefp8::cli::add_cpu_info);
   add("bench-gemm",

@@ -21,4 +21,11 @@ MemoryUsage memory_usage() {
   return m;
 }
 
+bool reset_peak_resident() {
+  std::ofstream out("/proc/self/clear_refs");
+  out << "5";
+  out.flush();
+  return bool(out);
+}
+
 }  // namespace finefp8

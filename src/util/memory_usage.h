@@ -10,4 +10,9 @@ struct MemoryUsage {
 };
 MemoryUsage memory_usage();
 
+// Resets the peak (VmHWM) to the current resident size, so a later peak_resident_bytes covers
+// only what follows (Linux >= 4.0: writes "5" to /proc/self/clear_refs). False where that is
+// not possible; the peak then stays the process's.
+bool reset_peak_resident();
+
 }  // namespace finefp8
