@@ -277,7 +277,7 @@ def ppl_llama(bin_dir, m, text, a, q):
     ch = re.search(r"calculating perplexity over (\d+) chunks, n_ctx=(\d+)", both)
     chunks = int(ch.group(1)) if ch else None
     return dict(ppl=float(mm.group(1)), ppl_sd=float(mm.group(2)), chunks=chunks,
-                tokens=chunks * 256 if chunks else None, seconds=dt, peak_rss=rss)
+                tokens=chunks * (512 - 1 - 256) if chunks else None, seconds=dt, peak_rss=rss)
 
 
 # ---------------------------------------------------------------------------------------------
