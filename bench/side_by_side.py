@@ -23,7 +23,8 @@ Then, with the same thread count everywhere (default: all cores):
     bench/peers/torch_generate.py (bf16): prefill of -p tokens and decode of -n tokens;
   * perplexity of SmolLM2 on the evaluation text (scripts/fetch_eval_text.sh) with windows of
     512 tokens and the same number of windows (--chunks) for finefp8 (bf16, W8A16, W8A8) and
-    llama-perplexity (BF16, Q8_0; -c 512 -b 512: one window per forward pass, as finefp8);
+    llama-perplexity (BF16, Q8_0; -c 512 -b 512: one window per forward pass, as finefp8)
+    and PyTorch bf16 (bench/peers/torch_perplexity.py, the same arithmetic);
   * peak RSS of each run: what `finefp8` reports; /usr/bin/time -v for the others.
 Writes bench/results/side_by_side_DATE.md (+ .json with every raw result, + .png chart).
 """
@@ -264,6 +265,15 @@ def ppl_finefp8(finefp8, m, text, a, cfg):
     return dict(ppl=j["ppl"], ppl_sd=j.get("ppl_sd"), chunks=j.get("chunks"),
                 tokens=j.get("tokens_scored", j.get("tokens")), seconds=j.get("seconds", dt),
                 peak_rss=j.get("peak_rss_bytes") or rss)
+
+
+def ppl_torch(oracle_py, m, text, a):
+    argv = [oracle_py, os.path.join(REPO, "bench/peers/torch_perplexity.py"), "-m", m["hf"], "-f", text, "--ctx", "512",
+            "--chunks", str(a.chunks), "-t", str(a.threads)]
+    stdout, _, rss, dt = run3(argv, label="PyTorch perplexity bf16", timed_rss=True)
+    j = json.loads(stdout)
+    return dict(ppl=j["ppl"], ppl_sd=j["ppl_sd"], chunks=j["chunks"], tokens=j["tokens_scored"],
+                text_tokens=j.get("text_tokens"), seconds=j["seconds"], peak_rss=rss or j.get("peak_rss_bytes"))
 
 
 def ppl_llama(bin_dir, m, text, a, q):
@@ -519,6 +529,14 @@ def main():
                     row = next((r for r in rows if r["engine"] == "llama.cpp" and r["config"] == qn), None)
                     if row is None:
                         row = dict(engine="llama.cpp", config=qn)
+                        rows.append(row)
+                    row["ppl"] = p
+            if not a.skip_torch:
+                p = attempt("PyTorch perplexity", lambda: ppl_torch(oracle_py, m, text, a))
+                if p:
+                    row = next((r for r in rows if r["engine"] == "PyTorch"), None)
+                    if row is None:
+                        row = dict(engine="PyTorch", config="bf16")
                         rows.append(row)
                     row["ppl"] = p
             chunk_counts = {r["ppl"].get("chunks") for r in rows if r.get("ppl")}
