@@ -211,12 +211,13 @@ def finefp8_has(finefp8, cmd):
 def bench_finefp8(finefp8, m, a):
     argv = [finefp8, "bench", "-m", m["hf"], "-p", str(a.n_prompt), "-n", str(a.n_gen), "-r", str(a.reps),
             "-t", str(a.threads), "--configs", "bf16,w8a16,w8a8", "-o", "json"]
+    load = os.getloadavg()[0]
     out, _, rss, _ = run3(argv, label=f"finefp8 bench, {m['name']}", timed_rss=True)
     rows = json.loads(out)
     res = {}
     for r in rows:
         cfg = {"bf16": "bf16", "w8a16": "FP8 W8A16", "w8a8": "FP8 W8A8"}.get(r["config"], r["config"])
-        e = res.setdefault(("finefp8", cfg), dict(engine="finefp8", config=cfg, weight_bytes=r.get("weight_bytes")))
+        e = res.setdefault(("finefp8", cfg), dict(engine="finefp8", config=cfg, weight_bytes=r.get("weight_bytes"), load=load))
         kind = "prefill" if r["n_prompt"] > 0 and r["n_gen"] == 0 else "decode"
         e[kind] = dict(tps=r["tps_mean"], sd=r.get("tps_sd", 0.0), samples=r.get("samples"))
         e["peak_rss"] = max(e.get("peak_rss") or 0, r.get("peak_rss_bytes") or 0) or None
@@ -230,9 +231,10 @@ def bench_llama(bin_dir, m, a):
     for q, path in m["gguf"].items():
         argv = [os.path.join(bin_dir, "llama-bench"), "-m", path, "-p", str(a.n_prompt), "-n", str(a.n_gen),
                 "-r", str(a.reps), "-t", str(a.threads), "-o", "json"]
+        load = os.getloadavg()[0]
         stdout, _, rss, _ = run3(argv, label=f"llama-bench {q}, {m['name']}", timed_rss=True)
         rows = json.loads(stdout)
-        e = dict(engine="llama.cpp", config=q, peak_rss=rss, weight_bytes=rows[0].get("model_size"),
+        e = dict(engine="llama.cpp", config=q, peak_rss=rss, load=load, weight_bytes=rows[0].get("model_size"),
                  build=f"{rows[0].get('build_commit')} (build {rows[0].get('build_number')})",
                  cpu_info=rows[0].get("cpu_info"), backends=rows[0].get("backends"))
         for r in rows:
@@ -245,9 +247,10 @@ def bench_llama(bin_dir, m, a):
 def bench_torch(oracle_py, m, a):
     argv = [oracle_py, os.path.join(REPO, "bench/peers/torch_generate.py"), "-m", m["hf"], "-p", str(a.n_prompt),
             "-n", str(a.n_gen), "-r", str(a.torch_reps), "-t", str(a.threads)]
+    load = os.getloadavg()[0]
     stdout, _, rss, _ = run3(argv, label=f"PyTorch bf16, {m['name']}", timed_rss=True)
     rows = json.loads(stdout)
-    e = dict(engine="PyTorch", config="bf16", peak_rss=rss, weight_bytes=rows[0]["weight_bytes"],
+    e = dict(engine="PyTorch", config="bf16", peak_rss=rss, load=load, weight_bytes=rows[0]["weight_bytes"],
              versions=f"torch {rows[0]['torch']}, transformers {rows[0]['transformers']}")
     for r in rows:
         kind = "prefill" if r["n_prompt"] > 0 else "decode"
@@ -343,7 +346,8 @@ def fmt_ratio(x):
 def model_table(m, rows):
     ref = next((r for r in rows if r["engine"] == "llama.cpp" and r["config"] == "Q8_0"), None)
     out = ["| engine / config | weights | prefill tok/s | decode tok/s | peak RSS | perplexity | "
-           "prefill vs llama.cpp Q8_0 | decode vs llama.cpp Q8_0 |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+           "prefill vs llama.cpp Q8_0 | decode vs llama.cpp Q8_0 | load avg at start |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         p = r.get("ppl")
         ppl = f"{p['ppl']:.4f} ± {p['ppl_sd']:.4f}" if p and p.get("ppl_sd") is not None else (f"{p['ppl']:.4f}" if p else "—")
@@ -353,11 +357,29 @@ def model_table(m, rows):
             rss_s += f" (ppl run: {fmt_bytes(p['peak_rss'])})" if rss else f"ppl run: {fmt_bytes(p['peak_rss'])}"
         out.append(f"| {r['engine']} {r['config']} | {fmt_bytes(r.get('weight_bytes'))} | {fmt_tps(r.get('prefill'))} | "
                    f"{fmt_tps(r.get('decode'))} | {rss_s} | {ppl} | {fmt_ratio(ratio(r, ref, 'prefill'))} | "
-                   f"{fmt_ratio(ratio(r, ref, 'decode'))} |")
+                   f"{fmt_ratio(ratio(r, ref, 'decode'))} | {noise_mark(r)} |")
     return out
 
 
-def targets(results):
+NOISY_SD = 0.10  # relative sd above which a speed is called noisy
+
+
+def noisy(r, kind, threads):
+    """Why a measured speed can't be trusted, or None: a large spread, or other work on the machine."""
+    why = []
+    d = r.get(kind)
+    if d and d.get("tps") and (d.get("sd") or 0) / d["tps"] > NOISY_SD:
+        why.append(f"{r['engine']} {r['config']} {kind} sd {100 * d['sd'] / d['tps']:.0f}%")
+    if r.get("load") is not None and r["load"] > 0.5 * threads:
+        why.append(f"load average {r['load']:.1f} when {r['engine']} {r['config']} started")
+    return why
+
+
+def noise_mark(r):
+    return "—" if r.get("load") is None else f"{r['load']:.1f}"
+
+
+def targets(results, threads=2):
     lines = []
     big = results.get("llama-3.2-1b")
     if big:
@@ -370,8 +392,12 @@ def targets(results):
                 x = ratio(r, ref, kind)
                 if x is None:
                     continue
+                why = noisy(r, kind, threads) + noisy(ref, kind, threads)
+                verdict = "met" if x >= goal else "not met"
+                if why:
+                    verdict = f"inconclusive** (would be {verdict}; {'; '.join(why)})**"
                 lines.append(f"- finefp8 {r['config']} {kind} on the 1B model >= {goal}x llama.cpp Q8_0: "
-                             f"{x:.2f}x — **{'met' if x >= goal else 'not met'}**")
+                             f"{x:.2f}x — **{verdict}**".replace("****", ""))
     small = results.get("smollm2")
     if small:
         by = {r["config"]: r.get("ppl") for r in small["rows"] if r["engine"] == "finefp8"}
@@ -384,6 +410,12 @@ def targets(results):
                 lines.append(f"  (W8A16: {100 * d2:+.3f}%)")
         else:
             lines.append("- FP8 W8A8 perplexity target: not measured (finefp8 perplexity missing)")
+        pt = next((r.get("ppl") for r in small["rows"] if r["engine"] == "PyTorch"), None)
+        if pt and by.get("bf16"):
+            lines.append(f"- bf16 against PyTorch bf16 on the same windows: finefp8 {100 * (by['bf16']['ppl'] / pt['ppl'] - 1):+.3f}%"
+                         + "".join(f", llama.cpp BF16 {100 * (r['ppl']['ppl'] / pt['ppl'] - 1):+.3f}%" for r in small["rows"]
+                                   if r["engine"] == "llama.cpp" and r["config"] == "BF16" and r.get("ppl"))
+                         + " (llama.cpp tokenizes the text itself: its windows need not hold the same tokens)")
         ll = {r["config"]: r.get("ppl") for r in small["rows"] if r["engine"] == "llama.cpp"}
         if ll.get("BF16") and ll.get("Q8_0"):
             lines.append(f"- for scale, llama.cpp Q8_0 vs its BF16: {100 * (ll['Q8_0']['ppl'] / ll['BF16']['ppl'] - 1):+.3f}%")
@@ -406,7 +438,10 @@ def write_report(a, facts, results, text, path_md, path_png, versions, t_total, 
          "PyTorch: `Maximum resident set size` of `/usr/bin/time -v` over the process (llama-bench maps the GGUF: "
          "its RSS counts the mapped weights).", "",
          f"![chart]({os.path.basename(path_png)})", "", "## Targets (issue 9)", ""]
-    L += targets(results) or ["- nothing measured"]
+    L += targets(results, int(facts.get("threads used", "2"))) or ["- nothing measured"]
+    L += ["", f"A speed is called noisy when its sd exceeds {100 * NOISY_SD:.0f}% of the mean or the 1-minute load "
+          "average exceeded half the thread count when its command started (other work on the machine): the "
+          "comparisons that involve it are then reported as inconclusive. Rerun on a quiet machine."]
     L += [""]
     for name in a.models:
         r = results.get(name)
@@ -438,6 +473,13 @@ def rerender(path):
     NOTES.extend(d["notes"])
     a = argparse.Namespace(date=d["date"], n_prompt=d["n_prompt"], n_gen=d["n_gen"], reps=d["reps"],
                            torch_reps=d.get("torch_reps", 1), chunks=d["chunks"], models=d["models"])
+    loads = {c["label"]: c.get("load_average") for c in d["commands"]}
+    for name, res in d["results"].items():
+        for r in res["rows"]:
+            if r.get("load") is None:
+                key = {"finefp8": f"finefp8 bench, {name}", "llama.cpp": f"llama-bench {r['config']}, {name}",
+                       "PyTorch": f"PyTorch bf16, {name}"}[r["engine"]]
+                r["load"] = loads.get(key)
     stem = path[:-len(".json")]
     report_py = ensure_venv(os.path.join(CACHE, "venv-report"), os.path.join(REPO, "bench/requirements-report.txt"))
     write_chart(report_py, path, stem + ".png")

@@ -19,7 +19,7 @@ def label(key, v):
 d = json.load(open(sys.argv[1]))
 models = [m for m in d["models"] if d["results"].get(m)]
 cols = [("prefill", "prefill tok/s (pp%d)" % d["n_prompt"]), ("decode", "decode tok/s (tg%d)" % d["n_gen"]),
-        ("peak_rss", "peak RSS (GB)"), ("ppl", "perplexity (ctx 512)")]
+        ("peak_rss", "peak RSS (GB, lower is better)"), ("ppl", "perplexity (ctx 512, lower is better)")]
 colors = {"finefp8": "#1f77b4", "llama.cpp": "#ff7f0e", "PyTorch": "#2ca02c"}
 fig, axes = plt.subplots(len(models), len(cols), figsize=(4.2 * len(cols), 3.4 * len(models)), squeeze=False)
 for i, m in enumerate(models):
