@@ -507,6 +507,7 @@ def main():
     ap.add_argument("--text", default=None, help="evaluation text (default: scripts/fetch_eval_text.sh)")
     ap.add_argument("--out-dir", default=os.path.join(REPO, "bench", "results"))
     ap.add_argument("--date", default=datetime.date.today().isoformat())
+    ap.add_argument("--name", default=None, help="file name stem (default side_by_side_DATE, _quick with --quick)")
     ap.add_argument("--from-json", metavar="FILE", help="measure nothing: write the .md and .png again from the .json "
                     "of an earlier run (after a change to the report's layout)")
     a = ap.parse_args()
@@ -599,7 +600,7 @@ def main():
             versions["PyTorch"] = r["versions"]
             break
     os.makedirs(a.out_dir, exist_ok=True)
-    stem = os.path.join(a.out_dir, f"side_by_side_{a.date}" + ("_quick" if q else ""))
+    stem = os.path.join(a.out_dir, a.name or (f"side_by_side_{a.date}" + ("_quick" if q else "")))
     data = dict(argv=sys.argv[1:], seconds=time.time() - t_start, torch_reps=a.torch_reps, text=text,
                 load_end=" ".join(f"{x:.2f}" for x in os.getloadavg()), date=a.date, threads=a.threads, n_prompt=a.n_prompt, n_gen=a.n_gen, reps=a.reps, chunks=a.chunks,
                 models=a.models, cpu=facts.get("Model name", "?"), facts=facts, versions=versions, results=results,
