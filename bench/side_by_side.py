@@ -34,6 +34,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import statistics
@@ -61,6 +62,26 @@ def note(msg):
     NOTES.append(msg)
 
 
+OTHER_CPU = {}  # label -> share of all CPUs that other processes used while that command ran
+LAST = {}
+
+
+def cpu_busy_seconds():
+    """Busy CPU time of the whole machine (all processes, + steal) from /proc/stat, in seconds."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = (v + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_seconds():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run3(argv, **kw):
     """run() returning (stdout, stderr, peak rss, seconds)."""
     label = kw.pop("label", None)
@@ -75,9 +96,17 @@ def run3(argv, **kw):
         os.close(fd)
         full = ["/usr/bin/time", "-v", "-o", tname] + full
     log("$ " + " ".join(shlex.quote(a) for a in argv))
-    t0 = time.time()
+    t0, busy0, own0 = time.time(), cpu_busy_seconds(), children_seconds()
     p = subprocess.run(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
     dt = time.time() - t0
+    busy1, own1 = cpu_busy_seconds(), children_seconds()
+    other = None
+    if busy0 is not None and busy1 is not None and dt > 0:
+        # CPU time the machine spent on anything but this command: other users of the shared cores.
+        other = max(0.0, (busy1 - busy0) - (own1 - own0)) / (dt * (os.cpu_count() or 1))
+    LAST["other_cpu"] = other
+    if label:
+        OTHER_CPU[label] = other
     rss = None
     if tname:
         with open(tname) as f:
@@ -217,7 +246,8 @@ def bench_finefp8(finefp8, m, a):
     res = {}
     for r in rows:
         cfg = {"bf16": "bf16", "w8a16": "FP8 W8A16", "w8a8": "FP8 W8A8"}.get(r["config"], r["config"])
-        e = res.setdefault(("finefp8", cfg), dict(engine="finefp8", config=cfg, weight_bytes=r.get("weight_bytes"), load=load))
+        e = res.setdefault(("finefp8", cfg), dict(engine="finefp8", config=cfg, weight_bytes=r.get("weight_bytes"), load=load,
+                                                  other_cpu=LAST.get("other_cpu")))
         kind = "prefill" if r["n_prompt"] > 0 and r["n_gen"] == 0 else "decode"
         e[kind] = dict(tps=r["tps_mean"], sd=r.get("tps_sd", 0.0), samples=r.get("samples"))
         e["peak_rss"] = max(e.get("peak_rss") or 0, r.get("peak_rss_bytes") or 0) or None
@@ -234,7 +264,7 @@ def bench_llama(bin_dir, m, a):
         load = os.getloadavg()[0]
         stdout, _, rss, _ = run3(argv, label=f"llama-bench {q}, {m['name']}", timed_rss=True)
         rows = json.loads(stdout)
-        e = dict(engine="llama.cpp", config=q, peak_rss=rss, load=load, weight_bytes=rows[0].get("model_size"),
+        e = dict(engine="llama.cpp", config=q, peak_rss=rss, load=load, other_cpu=LAST.get("other_cpu"), weight_bytes=rows[0].get("model_size"),
                  build=f"{rows[0].get('build_commit')} (build {rows[0].get('build_number')})",
                  cpu_info=rows[0].get("cpu_info"), backends=rows[0].get("backends"))
         for r in rows:
@@ -250,7 +280,7 @@ def bench_torch(oracle_py, m, a):
     load = os.getloadavg()[0]
     stdout, _, rss, _ = run3(argv, label=f"PyTorch bf16, {m['name']}", timed_rss=True)
     rows = json.loads(stdout)
-    e = dict(engine="PyTorch", config="bf16", peak_rss=rss, load=load, weight_bytes=rows[0]["weight_bytes"],
+    e = dict(engine="PyTorch", config="bf16", peak_rss=rss, load=load, other_cpu=LAST.get("other_cpu"), weight_bytes=rows[0]["weight_bytes"],
              versions=f"torch {rows[0]['torch']}, transformers {rows[0]['transformers']}")
     for r in rows:
         kind = "prefill" if r["n_prompt"] > 0 else "decode"
@@ -346,7 +376,7 @@ def fmt_ratio(x):
 def model_table(m, rows):
     ref = next((r for r in rows if r["engine"] == "llama.cpp" and r["config"] == "Q8_0"), None)
     out = ["| engine / config | weights | prefill tok/s | decode tok/s | peak RSS | perplexity | "
-           "prefill vs llama.cpp Q8_0 | decode vs llama.cpp Q8_0 | load avg at start |",
+           "prefill vs llama.cpp Q8_0 | decode vs llama.cpp Q8_0 | CPU used by others |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         p = r.get("ppl")
@@ -362,6 +392,7 @@ def model_table(m, rows):
 
 
 NOISY_SD = 0.10  # relative sd above which a speed is called noisy
+NOISY_OTHER = 0.10  # share of the CPUs used by other processes during a measurement above which it is noisy
 
 
 def noisy(r, kind, threads):
@@ -370,13 +401,18 @@ def noisy(r, kind, threads):
     d = r.get(kind)
     if d and d.get("tps") and (d.get("sd") or 0) / d["tps"] > NOISY_SD:
         why.append(f"{r['engine']} {r['config']} {kind} sd {100 * d['sd'] / d['tps']:.0f}%")
-    if r.get("load") is not None and r["load"] > 0.5 * threads:
+    if r.get("other_cpu") is not None:
+        if r["other_cpu"] > NOISY_OTHER:
+            why.append(f"other processes used {100 * r['other_cpu']:.0f}% of the CPUs during {r['engine']} {r['config']}")
+    elif r.get("load") is not None and r["load"] > 0.5 * threads + 2:  # older runs: only the load average (own load included)
         why.append(f"load average {r['load']:.1f} when {r['engine']} {r['config']} started")
     return why
 
 
 def noise_mark(r):
-    return "—" if r.get("load") is None else f"{r['load']:.1f}"
+    if r.get("other_cpu") is not None:
+        return f"{100 * r['other_cpu']:.0f}%"
+    return "—" if r.get("load") is None else f"load {r['load']:.1f}"
 
 
 def targets(results, threads=2):
@@ -439,9 +475,10 @@ def write_report(a, facts, results, text, path_md, path_png, versions, t_total, 
          "its RSS counts the mapped weights).", "",
          f"![chart]({os.path.basename(path_png)})", "", "## Targets (issue 9)", ""]
     L += targets(results, int(facts.get("threads used", "2"))) or ["- nothing measured"]
-    L += ["", f"A speed is called noisy when its sd exceeds {100 * NOISY_SD:.0f}% of the mean or the 1-minute load "
-          "average exceeded half the thread count when its command started (other work on the machine): the "
-          "comparisons that involve it are then reported as inconclusive. Rerun on a quiet machine."]
+    L += ["", f"A speed is called noisy when its sd exceeds {100 * NOISY_SD:.0f}% of the mean or other processes used more "
+          f"than {100 * NOISY_OTHER:.0f}% of the machine's CPU time while its command ran (column *CPU used by others*: "
+          "busy time in /proc/stat, steal included, less the command's own; for `finefp8 bench` over all three "
+          "configs): the comparisons that involve it are then reported as inconclusive. Rerun on a quiet machine."]
     L += [""]
     for name in a.models:
         r = results.get(name)
@@ -458,7 +495,10 @@ def write_report(a, facts, results, text, path_md, path_png, versions, t_total, 
     L.append(f"| evaluation text | `{text}` |" if text else "| evaluation text | — |")
     L += ["", "## Commands", "", "```"]
     for label, argv, load in COMMANDS:
-        L.append(f"# {label}" + (f" (load average {load:.1f} when it started)" if load is not None else ""))
+        other = OTHER_CPU.get(label)
+        L.append(f"# {label}" + (f" (load average {load:.1f} when it started" if load is not None else "")
+                 + (f"; other processes used {100 * other:.0f}% of the CPUs while it ran)" if other is not None
+                    else ")" if load is not None else ""))
         L.append(" ".join(shlex.quote(x.replace(os.path.expanduser("~"), "~")) for x in argv))
     L += ["```", ""]
     if NOTES:
@@ -470,6 +510,7 @@ def write_report(a, facts, results, text, path_md, path_png, versions, t_total, 
 def rerender(path):
     d = json.load(open(path))
     COMMANDS.extend((c["label"], c["argv"], c.get("load_average")) for c in d["commands"])
+    OTHER_CPU.update({c["label"]: c["other_cpu"] for c in d["commands"] if c.get("other_cpu") is not None})
     NOTES.extend(d["notes"])
     a = argparse.Namespace(date=d["date"], n_prompt=d["n_prompt"], n_gen=d["n_gen"], reps=d["reps"],
                            torch_reps=d.get("torch_reps", 1), chunks=d["chunks"], models=d["models"])
@@ -604,7 +645,7 @@ def main():
     data = dict(argv=sys.argv[1:], seconds=time.time() - t_start, torch_reps=a.torch_reps, text=text,
                 load_end=" ".join(f"{x:.2f}" for x in os.getloadavg()), date=a.date, threads=a.threads, n_prompt=a.n_prompt, n_gen=a.n_gen, reps=a.reps, chunks=a.chunks,
                 models=a.models, cpu=facts.get("Model name", "?"), facts=facts, versions=versions, results=results,
-                commands=[dict(label=l, argv=v, load_average=x) for l, v, x in COMMANDS], notes=NOTES)
+                commands=[dict(label=l, argv=v, load_average=x, other_cpu=OTHER_CPU.get(l)) for l, v, x in COMMANDS], notes=NOTES)
     with open(stem + ".json", "w") as f:
         json.dump(data, f, indent=1)
     try:
