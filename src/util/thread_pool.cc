@@ -12,11 +12,14 @@ namespace {
 // How long an idle worker polls for the next section before it sleeps. Decode runs a
 // section every few tens of microseconds; a futex wake-up costs about as much again.
 constexpr auto kSpinTime = std::chrono::microseconds(200);
+// Chunks per thread in a section: more than one, so that a thread slowed by other work on its
+// core hands the rest of its share to the others (claiming a chunk is one atomic exchange).
+constexpr size_t kChunksPerThread = 4;
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   const int total = resolve_threads(threads);
-  errors_.resize(size_t(total));
+  errors_.resize(size_t(total) * kChunksPerThread);
   for (int i = 1; i < total; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -96,7 +99,7 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
     fn(0, n);  // single thread, or nested inside a running section: run inline
     return;
   }
-  const size_t chunks = std::min(n, size_t(size()));
+  const size_t chunks = std::min(n, size_t(size()) * kChunksPerThread);
   fn_ = &fn;
   n_ = n;
   for (auto& e : errors_) e = nullptr;

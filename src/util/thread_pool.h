@@ -29,7 +29,7 @@ class ThreadPool {
 
   int size() const { return int(workers_.size()) + 1; }
 
-  // Splits [0, n) into size() contiguous chunks (fewer if n is small) and runs
+  // Splits [0, n) into 4 x size() contiguous chunks (fewer if n is small) and runs
   // fn(begin, end) for each, on whichever threads claim them first (the caller included). Returns when all are done; the
   // first exception thrown by any chunk is rethrown here.
   void parallel_for(size_t n, const std::function<void(size_t begin, size_t end)>& fn);
