@@ -4,7 +4,7 @@
 #   2. the Python checks against the live oracles (pytest: ml_dtypes recomputes the cast
 #      tables and must agree with the committed fixtures);
 #   3. an AddressSanitizer + UndefinedBehaviorSanitizer build running the C++ tests again;
-#   4. the libFuzzer targets (clang, ASan + UBSan), FINEFP8_FUZZ_SECONDS (default 60) each.
+#   4. the libFuzzer targets (clang, ASan + UBSan), FINEFP8_FUZZ_SECONDS (default 30) each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -25,7 +25,7 @@ FINEFP8_SMOLLM2_GGUF="${FINEFP8_SMOLLM2_GGUF:-$(bash scripts/fetch_smollm2.sh | 
 export FINEFP8_SMOLLM2_GGUF
 
 step "Python tests against live oracles"
-.venv/bin/python -m pytest -q tests/python
+.venv/bin/python -m pytest -q --durations=12 tests/python
 
 step "sanitizer build (ASan + UBSan)"
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -39,7 +39,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   build-sanitize/finefp8 convert -q --quantize fp8 "$FINEFP8_SMOLLM2_GGUF" "$gguf_out/fp8"
 rm -rf "$gguf_out"
 
-step "fuzzing (libFuzzer + ASan/UBSan, ${FINEFP8_FUZZ_SECONDS:-60} s per target)"
+step "fuzzing (libFuzzer + ASan/UBSan, ${FINEFP8_FUZZ_SECONDS:-30} s per target)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DFINEFP8_FUZZ=ON
 cmake --build build-fuzz
@@ -48,7 +48,7 @@ for target in build-fuzz/fuzz/fuzz_*; do
   work=$(mktemp -d)
   # New inputs go to the scratch directory; the committed seed corpus stays as it is.
   rc=0
-  "$target" -max_total_time="${FINEFP8_FUZZ_SECONDS:-60}" -print_final_stats=1 \
+  "$target" -max_total_time="${FINEFP8_FUZZ_SECONDS:-30}" -print_final_stats=1 \
     -artifact_prefix="$work/" "$work" "fuzz/corpus/$name" > "$work.log" 2>&1 || rc=$?
   grep -E "^(stat::number_of_executed_units|stat::average_exec_per_sec|Done)" "$work.log" || true
   if [ "$rc" -ne 0 ]; then

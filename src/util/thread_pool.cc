@@ -33,35 +33,35 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunk(size_t index) {
+void ThreadPool::run_chunk(size_t index, size_t chunks) {
   try {
-    (*fn_)(n_ * index / chunks_.load(std::memory_order_relaxed),
-           n_ * (index + 1) / chunks_.load(std::memory_order_relaxed));
+    (*fn_)(n_ * index / chunks, n_ * (index + 1) / chunks);
   } catch (...) {
     errors_[index] = std::current_exception();
   }
 }
 
-bool ThreadPool::claim(uint32_t section, size_t* index) {
+// The claim word: section << 32 | chunks << 16 | next chunk index. A claim checks the section
+// and the count in the same word it exchanges, so a thread still looking at an older section
+// can never take a chunk of the newer one while the caller is setting it up.
+bool ThreadPool::claim(uint32_t section, size_t* index, size_t* chunks) {
   uint64_t s = claim_.load(std::memory_order_acquire);
   for (;;) {
-    // A section's chunks_ is written before its claim_ word is published, and cannot change
-    // until all its chunks are finished, so a successful exchange below saw the right count.
-    if (uint32_t(s >> 32) != section || (s & 0xFFFFFFFFu) >= chunks_.load(std::memory_order_relaxed)) {
-      return false;
-    }
+    const size_t count = size_t((s >> 16) & 0xFFFFu), next = size_t(s & 0xFFFFu);
+    if (uint32_t(s >> 32) != section || next >= count) return false;
     if (claim_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
-      *index = size_t(s & 0xFFFFFFFFu);
+      *index = next;
+      *chunks = count;
       return true;
     }
   }
 }
 
 void ThreadPool::work_on(uint32_t section) {
-  size_t index;
-  while (claim(section, &index)) {
-    run_chunk(index);
-    if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks_.load(std::memory_order_relaxed)) {
+  size_t index, chunks;
+  while (claim(section, &index, &chunks)) {
+    run_chunk(index, chunks);
+    if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks) {
       std::lock_guard lock(mutex_);
       done_.notify_one();
     }
@@ -99,14 +99,13 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
     fn(0, n);  // single thread, or nested inside a running section: run inline
     return;
   }
-  const size_t chunks = std::min(n, size_t(size()) * kChunksPerThread);
+  const size_t chunks = std::min({n, size_t(size()) * kChunksPerThread, size_t(0xFFFF)});
   fn_ = &fn;
   n_ = n;
   for (auto& e : errors_) e = nullptr;
-  chunks_.store(chunks, std::memory_order_relaxed);
   finished_.store(0, std::memory_order_relaxed);
   const uint32_t section = generation_.load(std::memory_order_relaxed) + 1;
-  claim_.store(uint64_t(section) << 32, std::memory_order_release);
+  claim_.store(uint64_t(section) << 32 | uint64_t(chunks) << 16, std::memory_order_release);
   {
     std::lock_guard lock(mutex_);
     generation_.store(section, std::memory_order_release);

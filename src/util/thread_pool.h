@@ -36,9 +36,10 @@ class ThreadPool {
 
  private:
   void worker_loop();
-  void run_chunk(size_t index);
-  // Claims the next chunk of section `section`; false when it has none left (or is over).
-  bool claim(uint32_t section, size_t* index);
+  void run_chunk(size_t index, size_t chunks);
+  // Claims the next chunk of section `section` (and its chunk count); false when it has none
+  // left or is over.
+  bool claim(uint32_t section, size_t* index, size_t* chunks);
   // Runs claimed chunks of `section` until none is left.
   void work_on(uint32_t section);
 
@@ -47,8 +48,7 @@ class ThreadPool {
   std::condition_variable wake_;
   std::condition_variable done_;
   std::atomic<uint32_t> generation_{0};  // the newest section (wakes workers)
-  std::atomic<uint64_t> claim_{0};       // section << 32 | next chunk index
-  std::atomic<size_t> chunks_{0};        // chunks of the newest section
+  std::atomic<uint64_t> claim_{0};       // section << 32 | chunks << 16 | next chunk index
   std::atomic<size_t> finished_{0};      // chunks of the newest section done
   std::atomic<bool> busy_{false};
   bool stop_ = false;

@@ -26,6 +26,21 @@ TEST(ThreadPool, CoversEveryIndexOnceAcrossManySections) {
   }
 }
 
+TEST(ThreadPool, OversubscribedSectionsOfChangingSizeStayExact) {
+  // More workers than cores, so threads are preempted at every point of a section, and
+  // section sizes alternate so that a thread still on an older section would see a newer
+  // section's larger chunk count: no chunk may run twice, be skipped, or finish late.
+  ThreadPool pool(6);
+  std::vector<std::atomic<int>> hits(997);
+  for (int rep = 0; rep < 20000; ++rep) {
+    const size_t n = rep % 2 ? 997 : size_t(1 + rep % 5);
+    pool.parallel_for(n, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) hits[i].fetch_add(1, std::memory_order_relaxed);
+    });
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].exchange(0), 1) << "rep " << rep << " i " << i;
+  }
+}
+
 TEST(ThreadPool, RethrowsAChunksException) {
   ThreadPool pool(2);
   EXPECT_THROW(pool.parallel_for(10, [](size_t b, size_t) {
