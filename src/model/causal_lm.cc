@@ -1,3 +1,4 @@
+#include "util/json_value.h"
 #include "model/causal_lm.h"
 
 #include <algorithm>
@@ -161,7 +162,7 @@ CausalLM CausalLM::from_pretrained(const fs::path& dir, const LoadOptions& opt) 
   if (const auto* w = cfg.raw.contains("sliding_window") ? &cfg.raw["sliding_window"] : nullptr;
       w && w->is_number_integer() && w->get<int64_t>() > 0) {
     const bool used = cfg.architecture == "MistralForCausalLM" ||
-                      cfg.raw.value("use_sliding_window", false);
+                      json_value_or(cfg.raw, "use_sliding_window", false, "config.json");
     if (used) p->window = size_t(w->get<int64_t>());
   }
 
@@ -233,7 +234,7 @@ CausalLM CausalLM::from_pretrained(const fs::path& dir, const LoadOptions& opt) 
   if (p->eos.empty()) {
     for (int64_t e : cfg.eos_token_ids) p->eos.push_back(int32_t(e));
   }
-  if (g.value("do_sample", false)) {
+  if (json_value_or(g, "do_sample", false, "generation_config.json")) {
     auto num = [&](const char* key, float fallback) {
       return g.contains(key) && g[key].is_number() ? g[key].get<float>() : fallback;
     };

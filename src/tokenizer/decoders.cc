@@ -1,3 +1,4 @@
+#include "util/json_value.h"
 #include "tokenizer/decoders.h"
 
 #include <optional>
@@ -202,7 +203,7 @@ std::unique_ptr<Decoder> Decoder::from_json(const nlohmann::json& j, std::string
     fail("{}: Replace needs 'pattern': {{\"String\": ...}} or {{\"Regex\": ...}}", what);
   }
   if (type == "Metaspace") {
-    std::string rep = j.value("replacement", std::string("\xE2\x96\x81"));
+    std::string rep = json_value_or(j, "replacement", std::string("\xE2\x96\x81"), what);
     bool strip_first = true;
     if (j.contains("prepend_scheme") && j["prepend_scheme"].is_string()) {
       strip_first = j["prepend_scheme"].get<std::string>() != "never";

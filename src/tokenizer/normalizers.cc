@@ -1,3 +1,4 @@
+#include "util/json_value.h"
 #include "tokenizer/normalizers.h"
 
 #include <optional>
@@ -118,7 +119,7 @@ std::unique_ptr<Normalizer> Normalizer::from_json(const nlohmann::json& j, std::
   if (type == "NFKD") return std::make_unique<UnicodeForm>(NormalForm::kNFKD);
   if (type == "Lowercase") return std::make_unique<Lowercase>();
   if (type == "Strip") {
-    return std::make_unique<Strip>(j.value("strip_left", true), j.value("strip_right", true));
+    return std::make_unique<Strip>(json_value_or(j, "strip_left", true, what), json_value_or(j, "strip_right", true, what));
   }
   if (type == "Prepend") return std::make_unique<Prepend>(get_string(j, "prepend", what));
   if (type == "Replace") {

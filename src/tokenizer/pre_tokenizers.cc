@@ -1,3 +1,4 @@
+#include "util/json_value.h"
 #include "tokenizer/pre_tokenizers.h"
 
 #include <algorithm>
@@ -111,7 +112,7 @@ void char_segments(std::string_view text, Pred pred, std::vector<Segment>& segs)
 }
 
 Behavior parse_behavior(const nlohmann::json& j, std::string_view what) {
-  const std::string b = j.value("behavior", std::string("Isolated"));
+  const std::string b = json_value_or(j, "behavior", std::string("Isolated"), what);
   if (b == "Removed") return Behavior::kRemoved;
   if (b == "Isolated") return Behavior::kIsolated;
   if (b == "MergedWithPrevious") return Behavior::kMergedWithPrevious;
@@ -286,7 +287,7 @@ std::unique_ptr<PreTokenizer> PreTokenizer::from_json(const nlohmann::json& j,
                                        get_bool(j, "use_regex", true, what));
   }
   if (type == "Metaspace") {
-    std::string rep = j.value("replacement", std::string("\xE2\x96\x81"));
+    std::string rep = json_value_or(j, "replacement", std::string("\xE2\x96\x81"), what);
     Metaspace::Scheme scheme = Metaspace::Scheme::kAlways;
     if (j.contains("prepend_scheme") && j["prepend_scheme"].is_string()) {
       const std::string s = j["prepend_scheme"].get<std::string>();

@@ -1,3 +1,4 @@
+#include "util/json_value.h"
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
@@ -146,7 +147,7 @@ Tokenizer Tokenizer::from_json(const json& tj, const json& config, std::string_v
       m.chat_template = ct.get<std::string>();
     } else if (ct.is_array()) {
       for (const json& e : ct) {
-        if (e.is_object() && e.value("name", "") == "default" && e.contains("template") &&
+        if (e.is_object() && e.contains("name") && e["name"] == "default" && e.contains("template") &&
             e["template"].is_string()) {
           m.chat_template = e["template"].get<std::string>();
         }
@@ -161,7 +162,7 @@ Tokenizer Tokenizer::from_json(const json& tj, const json& config, std::string_v
   // transformers rebuilds the template of Llama-family tokenizers from add_bos_token /
   // add_eos_token (LlamaTokenizerFast.update_post_processor).
   if (config.is_object() && (config.contains("add_bos_token") || config.contains("add_eos_token"))) {
-    const std::string cls = config.value("tokenizer_class", "");
+    const std::string cls = json_value_or(config, "tokenizer_class", std::string(), cwhat);
     if (cls.starts_with("Llama") || cls.starts_with("CodeLlama") || cls.starts_with("Gemma")) {
       tok::PostProcessor p;
       if (flag(config, "add_bos_token", true, cwhat)) {
