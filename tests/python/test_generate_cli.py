@@ -13,9 +13,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / os.environ.get("FINEFP8_BUILD_DIR", "build") / "finefp8"
-TOKENIZER = ROOT.parent / "shared" / "data" / "tokenizers" / "llama2"
 sys.path.insert(0, str(ROOT / "tools" / "fixtures"))
-import tiny_models  # noqa: E402
+from tiny_llama import make_tiny_llama  # noqa: E402
 
 CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 64,
           "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
@@ -26,17 +25,7 @@ CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    if not TOKENIZER.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{TOKENIZER} is missing (CI must have ../shared/data)")
-        pytest.skip(f"{TOKENIZER} is missing: ../shared/data is not beside the checkout")
-    d = tmp_path_factory.mktemp("gen") / "tiny-llama"
-    d.mkdir()
-    (d / "config.json").write_text(json.dumps(CONFIG))
-    for f in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(TOKENIZER / f, d / f)
-    tiny_models.write_weights(d)
-    return d
+    return make_tiny_llama(tmp_path_factory, "gen", CONFIG)
 
 
 def generate(*args, check=True):

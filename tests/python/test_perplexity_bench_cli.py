@@ -21,9 +21,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = ROOT / os.environ.get("FINEFP8_BUILD_DIR", "build") / "finefp8"
 MODEL_TOOL = BIN.parent / "tests" / "finefp8_model_tool"
-TOKENIZER = ROOT.parent / "shared" / "data" / "tokenizers" / "llama2"
 sys.path.insert(0, str(ROOT / "tools" / "fixtures"))
-import tiny_models  # noqa: E402
+from tiny_llama import make_tiny_llama  # noqa: E402
 
 # hidden 128 / intermediate 256: q, o and the MLP are whole 128x128 blocks, so the FP8
 # configs really quantize (k/v, 64 rows, stay bf16 under --ragged auto).
@@ -57,17 +56,7 @@ FINAL = re.compile(r"^Final estimate: PPL = (\d+\.\d{4}) \+/- (\d+\.\d{5})$", re
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    if not TOKENIZER.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{TOKENIZER} is missing (CI must have ../shared/data)")
-        pytest.skip(f"{TOKENIZER} is missing: ../shared/data is not beside the checkout")
-    d = tmp_path_factory.mktemp("ppl") / "tiny-llama"
-    d.mkdir()
-    (d / "config.json").write_text(json.dumps(CONFIG))
-    for f in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(TOKENIZER / f, d / f)
-    tiny_models.write_weights(d)
-    return d
+    return make_tiny_llama(tmp_path_factory, "ppl", CONFIG)
 
 
 @pytest.fixture(scope="module")
