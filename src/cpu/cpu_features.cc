@@ -93,11 +93,7 @@ bool isa_supported(Isa isa) { return int(isa) <= int(detected_isa()); }
 Isa best_isa() {
   static const Isa chosen = [] {
     const char* env = std::getenv("FINEFP8_ISA");
-    if (env == nullptr || *env == '\0') {
-      // The AMX tier has not yet been run on AMX hardware (docs/KERNELS.md): until it has,
-      // it is opt-in (FINEFP8_ISA=amx) and AMX machines use the verified avx512 tier.
-      return detected_isa() == Isa::kAmx ? Isa::kAvx512 : detected_isa();
-    }
+    if (env == nullptr || *env == '\0') return detected_isa();
     const Isa wanted = parse_isa(env);
     if (!isa_supported(wanted)) {
       fail("FINEFP8_ISA={} asks for an instruction set this CPU or OS lacks (best available: "

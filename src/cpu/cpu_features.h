@@ -30,8 +30,7 @@ const CpuFeatures& cpu_features();
 // The highest tier the hardware and OS support.
 Isa detected_isa();
 
-// The tier kernels use: detected_isa() (but avx512 where that is amx: the AMX tier is opt-in
-// until verified on AMX hardware), or the tier the environment variable FINEFP8_ISA names
+// The tier kernels use: detected_isa(), or the tier the environment variable FINEFP8_ISA names
 // (scalar | avx2 | avx512 | amx) for testing and benchmarking. Asking for a tier the
 // machine lacks throws finefp8::Error naming what is missing.
 Isa best_isa();
