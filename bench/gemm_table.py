@@ -38,6 +38,9 @@ def runs(quick):
             if quick and m == 2048:
                 continue
             out.append((name, m, "w8a8", "auto"))
+    for m in [128, 512]:
+        out.append(("Llama-3-8B qkv/o", m, "w8a8", "avx512"))
+        out.append(("Llama-3-8B qkv/o", m, "w8a16", "auto"))
     out.append(("Llama-3-8B qkv/o", 512, "w8a8", "avx512-fma"))
     out.append(("Llama-3-8B qkv/o", 512, "w8a8", "avx2"))
     return out

@@ -73,7 +73,7 @@ enum class KernelVariant : uint8_t {
   kAmx,         // AMX-BF16 tiles for m >= kAmxMinRows, else kAvx512Bf16
 };
 
-inline constexpr size_t kAmxMinRows = 32;
+inline constexpr size_t kAmxMinRows = 8;
 
 // What the weight stream holds.
 enum class WeightSource : uint8_t {
