@@ -5,6 +5,12 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include "util/huge_pages.h"
+
 namespace finefp8::bench {
 
 using dt = dnnl::memory::data_type;
@@ -15,6 +21,7 @@ struct OnednnBf16Matmul::Impl {
   dnnl::stream strm{eng};
   dnnl::matmul prim;
   dnnl::memory::desc src_md, dst_md;
+  std::unique_ptr<void, decltype(&std::free)> weights_buf{nullptr, &std::free};
   dnnl::memory weights;
   int threads = 0;
 };
@@ -39,7 +46,10 @@ OnednnBf16Matmul::OnednnBf16Matmul(size_t m, size_t n, size_t k, const uint16_t*
   d.prim = dnnl::matmul(pd);
   // The checkpoint's [n, k] row-major is [k, n] in "ba" order.
   dnnl::memory user({{K, N}, dt::bf16, tag::ba}, d.eng, const_cast<uint16_t*>(w));
-  d.weights = dnnl::memory(pd.weights_desc(), d.eng);
+  // The reordered weights in a buffer of ours, on huge pages like finefp8's packed weights,
+  // so that both sides of the ratio stream through the same kind of pages.
+  d.weights_buf.reset(alloc_maybe_huge(std::max<size_t>(pd.weights_desc().get_size(), 64)));
+  d.weights = dnnl::memory(pd.weights_desc(), d.eng, d.weights_buf.get());
   dnnl::reorder(user, d.weights).execute(d.strm, user, d.weights);
   d.strm.wait();
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cpu/cpu_features.h"
+#include "util/huge_pages.h"
 
 namespace finefp8::bench {
 namespace {
@@ -39,14 +40,14 @@ StreamProbe::StreamProbe(ThreadPool& pool, size_t bytes, size_t chunk)
     : pool_(pool),
       words_(bytes / sizeof(uint64_t)),
       chunk_(chunk == 0 ? words_ : std::clamp<size_t>(chunk / sizeof(uint64_t), 1, words_)),
-      buf_(new uint64_t[words_]) {
+      buf_(static_cast<uint64_t*>(alloc_maybe_huge(words_ * sizeof(uint64_t)))) {
   // First touch by the threads that read, so pages are spread as they will be used.
   pool_.parallel_for(words_, [&](size_t b, size_t e) {
     for (size_t i = b; i < e; ++i) buf_[i] = i;
   });
 }
 
-StreamProbe::~StreamProbe() { delete[] buf_; }
+StreamProbe::~StreamProbe() { std::free(buf_); }
 
 void StreamProbe::run() {
   if (pos_ + chunk_ > words_) pos_ = 0;

@@ -11,14 +11,15 @@
 #include "fp8/float16.h"
 #include "fp8/formats.h"
 #include "util/error.h"
+#include "util/huge_pages.h"
 
 namespace finefp8::cpu {
 
 AlignedBytes::AlignedBytes(size_t bytes) : size_(bytes) {
   if (bytes == 0) return;
-  void* p = std::aligned_alloc(64, round_up(bytes, 64));
-  if (p == nullptr) throw std::bad_alloc();
-  std::memset(p, 0, round_up(bytes, 64));
+  const size_t alloc = round_up(bytes, 64);
+  void* p = alloc_maybe_huge(alloc);
+  std::memset(p, 0, alloc);
   p_.reset(static_cast<uint8_t*>(p));
 }
 
