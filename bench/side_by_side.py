@@ -262,9 +262,20 @@ def bench_llama(bin_dir, m, a):
         argv = [os.path.join(bin_dir, "llama-bench"), "-m", path, "-p", str(a.n_prompt), "-n", str(a.n_gen),
                 "-r", str(a.reps), "-t", str(a.threads), "-o", "json"]
         load = os.getloadavg()[0]
-        stdout, _, rss, _ = run3(argv, label=f"llama-bench {q}, {m['name']}", timed_rss=True)
+        flags = None
+        try:
+            stdout, _, rss, _ = run3(argv, label=f"llama-bench {q}, {m['name']}", timed_rss=True)
+        except RuntimeError as err:
+            # llama.cpp's AMX extra buffer (used for Q8_0 where the CPU has AMX) crashed with
+            # SIGSEGV in ggml_backend_amx_mul_mat on a Sapphire Rapids VM (2026-12-05); run it
+            # again without the extra buffers, and say so in the row's config.
+            if not str(err).startswith(("exit 139", "exit -11")):
+                raise
+            log(f"llama-bench {q} crashed (SIGSEGV); again with --repack 0 (no AMX/repacked buffers)")
+            flags = "--repack 0"
+            stdout, _, rss, _ = run3(argv + ["--repack", "0"], label=f"llama-bench {q}, {m['name']}", timed_rss=True)
         rows = json.loads(stdout)
-        e = dict(engine="llama.cpp", config=q, peak_rss=rss, load=load, other_cpu=LAST.get("other_cpu"), weight_bytes=rows[0].get("model_size"),
+        e = dict(engine="llama.cpp", config=q, flags=flags, peak_rss=rss, load=load, other_cpu=LAST.get("other_cpu"), weight_bytes=rows[0].get("model_size"),
                  build=f"{rows[0].get('build_commit')} (build {rows[0].get('build_number')})",
                  cpu_info=rows[0].get("cpu_info"), backends=rows[0].get("backends"))
         for r in rows:
@@ -385,7 +396,8 @@ def model_table(m, rows):
         rss_s = fmt_bytes(rss)
         if p and p.get("peak_rss"):
             rss_s += f" (ppl run: {fmt_bytes(p['peak_rss'])})" if rss else f"ppl run: {fmt_bytes(p['peak_rss'])}"
-        out.append(f"| {r['engine']} {r['config']} | {fmt_bytes(r.get('weight_bytes'))} | {fmt_tps(r.get('prefill'))} | "
+        flags = f" ({r['flags']})" if r.get("flags") else ""
+        out.append(f"| {r['engine']} {r['config']}{flags} | {fmt_bytes(r.get('weight_bytes'))} | {fmt_tps(r.get('prefill'))} | "
                    f"{fmt_tps(r.get('decode'))} | {rss_s} | {ppl} | {fmt_ratio(ratio(r, ref, 'prefill'))} | "
                    f"{fmt_ratio(ratio(r, ref, 'decode'))} | {noise_mark(r)} |")
     return out
